@@ -1,0 +1,95 @@
+using System.Globalization;
+using Modulith.Customers.Contracts;
+using Modulith.Customers.Profiles;
+using Modulith.SharedKernel.Storage;
+
+namespace Modulith.Customers.Directory;
+
+internal sealed class CustomerDirectorySchema : ISchemaContributor
+{
+    private const string Tables = """
+        CREATE TABLE customer_directory (
+            workspace_id TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            user_id TEXT NULL,
+            email TEXT NULL,
+            phone TEXT NULL,
+            name TEXT NULL,
+            search TEXT NOT NULL,
+            last_seen BIGINT NULL,
+            merged_into TEXT NULL,
+            PRIMARY KEY (workspace_id, customer_id)
+        );
+        """;
+
+    public IEnumerable<SchemaScript> Scripts { get; } =
+    [
+        new("customers", 1, "customer directory for search and listing", Tables, Tables),
+    ];
+}
+
+/// <summary>A search projection of the profiles (the grains are the source of truth; this is rebuilt from them).</summary>
+internal sealed class CustomerDirectoryStore(Database database)
+{
+    public async Task UpsertAsync(string workspaceId, IReadOnlyCollection<CustomerListEntry> entries, CancellationToken cancellationToken)
+    {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var upsert = connection.Command(
+            "INSERT INTO customer_directory (workspace_id, customer_id, user_id, email, phone, name, search, last_seen, merged_into) " +
+            "VALUES (@ws, @id, @uid, @email, @phone, @name, @search, @seen, @merged) " +
+            "ON CONFLICT (workspace_id, customer_id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email, phone = excluded.phone, " +
+            "name = excluded.name, search = excluded.search, last_seen = excluded.last_seen, merged_into = excluded.merged_into",
+            transaction);
+        foreach (var entry in entries)
+        {
+            upsert.Parameters.Clear();
+            upsert.With("ws", workspaceId).With("id", entry.Id).With("uid", entry.UserId).With("email", entry.Email).With("phone", entry.Phone)
+                .With("name", entry.Name).With("search", string.Join(' ', new[] { entry.Id, entry.UserId, entry.Email, entry.Phone, entry.Name }.Where(v => v is not null)).ToLowerInvariant())
+                .With("seen", entry.LastSeen?.ToUnixTimeMilliseconds()).With("merged", entry.MergedInto);
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task MarkMergedAsync(string workspaceId, string customerId, string? mergedInto, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("UPDATE customer_directory SET merged_into = @m WHERE workspace_id = @ws AND customer_id = @id")
+            .With("m", mergedInto).With("ws", workspaceId).With("id", customerId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Active (not merged-away) customers, optionally filtered by a text, ordered by id, after the cursor.</summary>
+    public async Task<IReadOnlyList<CustomerListItem>> SearchAsync(string workspaceId, string? text, string? afterId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var filter = string.IsNullOrWhiteSpace(text) ? string.Empty : " AND search LIKE @q ESCAPE '\\'";
+        await using var command = connection.Command(
+            "SELECT customer_id, user_id, email, phone, name, last_seen FROM customer_directory " +
+            $"WHERE workspace_id = @ws AND merged_into IS NULL AND customer_id > @after{filter} ORDER BY customer_id LIMIT @n");
+        command.With("ws", workspaceId).With("after", afterId ?? string.Empty).With("n", limit);
+        if (filter.Length > 0)
+        {
+            var escaped = text!.Trim().ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+            command.With("q", "%" + escaped + "%");
+        }
+
+        var items = new List<CustomerListItem>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new CustomerListItem(
+                reader.GetString(0), reader.NullableString(1), reader.NullableString(2), reader.NullableString(3), reader.NullableString(4),
+                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(reader.GetValue(5), CultureInfo.InvariantCulture))));
+        }
+
+        return items;
+    }
+}

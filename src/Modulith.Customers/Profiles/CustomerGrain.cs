@@ -1,0 +1,238 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Modulith.Ingestion.Contracts;
+using Orleans.Concurrency;
+
+namespace Modulith.Customers.Profiles;
+
+/// <summary>One customer's profile; key <c>{workspace}/{customerId}</c>.</summary>
+internal interface ICustomerGrain : IGrainWithStringKey
+{
+    /// <summary>Applies events idempotently; answers where they belong instead when this profile was merged away.</summary>
+    Task<ApplyOutcome> ApplyAsync(IReadOnlyList<IngestedEvent> events);
+
+    /// <summary>The state, or null when the profile does not exist.</summary>
+    [ReadOnly]
+    Task<CustomerState?> GetStateAsync();
+
+    /// <summary>Marks this profile as merged into the survivor and hands over its state (idempotent).</summary>
+    Task<CustomerState?> HandOffAsync(string survivorId);
+
+    /// <summary>Absorbs a merged-away profile and records the merge so it can be undone (idempotent).</summary>
+    Task AbsorbAsync(CustomerState source, string reason);
+
+    /// <summary>Records an identity conflict that was not merged; <paramref name="disputed"/> is an identifier this profile must not hold.</summary>
+    Task RecordConflictAsync(IdentityConflict conflict, string? disputed);
+
+    /// <summary>Undoes the merge of <paramref name="sourceCustomerId"/>: answers the source's state at the merge, or null if there was no such merge.</summary>
+    Task<CustomerState?> UnmergeAsync(string sourceCustomerId);
+
+    /// <summary>Restores a merged-away profile to the given state (after unmerge).</summary>
+    Task RestoreAsync(CustomerState state);
+}
+
+[GenerateSerializer, Alias("modulith.customers.ApplyOutcome")]
+internal sealed record ApplyOutcome([property: Id(0)] string? ForwardedTo, [property: Id(1)] CustomerListEntry? Summary);
+
+[GenerateSerializer, Alias("modulith.customers.CustomerListEntry")]
+internal sealed record CustomerListEntry(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string? UserId,
+    [property: Id(2)] string? Email,
+    [property: Id(3)] string? Phone,
+    [property: Id(4)] string? Name,
+    [property: Id(5)] DateTimeOffset? LastSeen,
+    [property: Id(6)] string? MergedInto)
+{
+    public static CustomerListEntry Of(CustomerState state)
+    {
+        string? First(string kind) => state.Identities.FirstOrDefault(i => i.Kind == kind)?.Value;
+        string? Trait(string name) => state.Traits.TryGetValue(name, out var json) && JsonDocument.Parse(json).RootElement is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
+        var name = Trait("name") ?? string.Join(' ', new[] { Trait("firstName") ?? Trait("first_name"), Trait("lastName") ?? Trait("last_name") }.Where(n => n is not null));
+        return new CustomerListEntry(state.Id, First("userId"), First("email"), First("phone"), string.IsNullOrWhiteSpace(name) ? null : name, state.LastSeen, state.ForwardedTo);
+    }
+}
+
+/// <summary>Customers module options (<c>Modulith:Customers</c>).</summary>
+public sealed class CustomersOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Modulith:Customers";
+
+    /// <summary>ISO 3166 region for phone numbers sent without a country code (e.g. PL); without it such numbers are ignored.</summary>
+    public string? DefaultPhoneRegion { get; set; }
+}
+
+internal sealed class CustomerGrain(
+    [PersistentState("customer", "customers")] IPersistentState<CustomerState> state,
+    IEventLog eventLog,
+    IOptions<CustomersOptions> options,
+    TimeProvider clock) : Grain, ICustomerGrain
+{
+    private CustomerState S => state.State;
+
+    private (string Workspace, string Customer) Key
+    {
+        get
+        {
+            var key = this.GetPrimaryKeyString();
+            var slash = key.IndexOf('/', StringComparison.Ordinal);
+            return (key[..slash], key[(slash + 1)..]);
+        }
+    }
+
+    public async Task<ApplyOutcome> ApplyAsync(IReadOnlyList<IngestedEvent> events)
+    {
+        if (S.ForwardedTo is { } survivor)
+        {
+            return new ApplyOutcome(survivor, null);
+        }
+
+        var changed = EnsureCreated();
+        foreach (var e in events.OrderBy(e => e.Timestamp).ThenBy(e => e.Sequence))
+        {
+            changed |= ProfileFolder.Apply(S, e, options.Value.DefaultPhoneRegion);
+        }
+
+        if (changed)
+        {
+            await state.WriteStateAsync();
+        }
+
+        return new ApplyOutcome(null, CustomerListEntry.Of(S));
+    }
+
+    public Task<CustomerState?> GetStateAsync() => Task.FromResult(S.Exists ? S : null);
+
+    public async Task<CustomerState?> HandOffAsync(string survivorId)
+    {
+        if (S.ForwardedTo is not null)
+        {
+            return S.ForwardedTo == survivorId ? S : null;
+        }
+
+        EnsureCreated();
+        S.ForwardedTo = survivorId;
+        await state.WriteStateAsync();
+        return S;
+    }
+
+    public async Task AbsorbAsync(CustomerState source, string reason)
+    {
+        if (S.Merges.Exists(m => m.SourceCustomerId == source.Id))
+        {
+            return;
+        }
+
+        EnsureCreated();
+        var before = StateJson.Serialize(S);
+        var record = new MergeRecord
+        {
+            SourceCustomerId = source.Id,
+            At = clock.GetUtcNow(),
+            Reason = reason,
+            TargetBefore = before,
+            Source = StateJson.Serialize(source),
+            SequenceAtMerge = Math.Max(S.LastSequence, source.LastSequence),
+            SourceIdentities = [.. source.Identities],
+        };
+        ProfileFolder.Absorb(S, source);
+        S.Merges.Add(record);
+        await state.WriteStateAsync();
+    }
+
+    public async Task RecordConflictAsync(IdentityConflict conflict, string? disputed)
+    {
+        if (S.Conflicts.Exists(c => c.Identity == conflict.Identity && c.OtherCustomerId == conflict.OtherCustomerId))
+        {
+            return;
+        }
+
+        EnsureCreated();
+        if (disputed is not null && !S.DisputedIdentities.Contains(disputed))
+        {
+            S.DisputedIdentities.Add(disputed);
+            S.Identities.RemoveAll(i => $"{i.Kind}:{i.Value}" == disputed);
+        }
+
+        S.Conflicts.Add(conflict);
+        if (S.Conflicts.Count > 100)
+        {
+            S.Conflicts.RemoveAt(0);
+        }
+
+        await state.WriteStateAsync();
+    }
+
+    public async Task<CustomerState?> UnmergeAsync(string sourceCustomerId)
+    {
+        var index = S.Merges.FindIndex(m => m.SourceCustomerId == sourceCustomerId);
+        if (index < 0)
+        {
+            return null;
+        }
+
+        var record = S.Merges[index];
+        var restored = StateJson.Deserialize(record.TargetBefore);
+        // Merges made after this one stay: their sources are absorbed again.
+        foreach (var later in S.Merges.Skip(index + 1))
+        {
+            ProfileFolder.Absorb(restored, StateJson.Deserialize(later.Source));
+            restored.Merges.Add(later);
+        }
+
+        // Events attributed to this profile after the merge stay with it.
+        var (workspace, customer) = Key;
+        foreach (var e in await eventLog.ReadCustomerEventsAsync(workspace, customer, record.SequenceAtMerge, CancellationToken.None))
+        {
+            ProfileFolder.Apply(restored, e, options.Value.DefaultPhoneRegion);
+        }
+
+        // The identifiers that came with the source go back to it, even if an event after the merge carried them here.
+        var kept = restored.Identities.Where(i => !record.SourceIdentities.Exists(s => s.Kind == i.Kind && s.Value == i.Value) ||
+            StateJson.Deserialize(record.TargetBefore).Identities.Exists(b => b.Kind == i.Kind && b.Value == i.Value)).ToList();
+        foreach (var moved in restored.Identities.Except(kept))
+        {
+            restored.DisputedIdentities.Add($"{moved.Kind}:{moved.Value}");
+        }
+
+        restored.Identities = kept;
+        restored.Conflicts = S.Conflicts;
+        state.State = restored;
+        await state.WriteStateAsync();
+        var source = StateJson.Deserialize(record.Source);
+        source.ForwardedTo = null;
+        return source;
+    }
+
+    public async Task RestoreAsync(CustomerState restored)
+    {
+        restored.ForwardedTo = null;
+        state.State = restored;
+        await state.WriteStateAsync();
+    }
+
+    private bool EnsureCreated()
+    {
+        if (S.Exists)
+        {
+            return false;
+        }
+
+        var (workspace, customer) = Key;
+        S.Id = customer;
+        S.WorkspaceId = workspace;
+        S.CreatedAt = clock.GetUtcNow();
+        return true;
+    }
+}
+
+/// <summary>The stored JSON form of customer state (snapshots for unmerge use the same form as grain storage).</summary>
+internal static class StateJson
+{
+    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+
+    public static string Serialize(CustomerState state) => JsonSerializer.Serialize(state, Options);
+
+    public static CustomerState Deserialize(string json) => JsonSerializer.Deserialize<CustomerState>(json, Options) ?? new CustomerState();
+}

@@ -1,0 +1,429 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Modulith.Customers.Identity;
+using Modulith.Customers.Touchpoints;
+using Modulith.Ingestion.Contracts;
+
+namespace Modulith.Customers.Profiles;
+
+/// <summary>Folds events into a customer's state (pure and idempotent: an event seen before changes nothing).</summary>
+internal static class ProfileFolder
+{
+    public static readonly TimeSpan SessionTimeout = TimeSpan.FromMinutes(30);
+
+    public static bool Apply(CustomerState state, IngestedEvent e, string? defaultPhoneRegion)
+    {
+        if (state.RecentMessageIds.Contains(e.MessageId))
+        {
+            return false;
+        }
+
+        state.RecentMessageIds.Add(e.MessageId);
+        if (state.RecentMessageIds.Count > CustomerState.RememberedMessageIds)
+        {
+            state.RecentMessageIds.RemoveRange(0, state.RecentMessageIds.Count - CustomerState.RememberedMessageIds);
+        }
+
+        var payload = JsonNode.Parse(e.Payload) as JsonObject ?? [];
+        state.LastSequence = Math.Max(state.LastSequence, e.Sequence);
+        state.FirstSeen = Min(state.FirstSeen, e.Timestamp);
+        state.LastSeen = Max(state.LastSeen, e.Timestamp);
+        state.Counters.Events++;
+
+        foreach (var identity in IdentitiesOf(e, payload, defaultPhoneRegion))
+        {
+            AddIdentity(state, identity, e.Timestamp);
+        }
+
+        var context = payload["context"] as JsonObject;
+        var properties = payload["properties"] as JsonObject;
+        ApplyTraits(state, payload["traits"] as JsonObject, e.Type is "identify");
+        ApplyTraits(state, context?["traits"] as JsonObject, overwrite: false);
+        ApplyConsents(state, context?["consent"]?["categoryPreferences"] as JsonObject, "context.consent", e.Timestamp);
+        ApplyConsents(state, payload["traits"]?["consents"] as JsonObject, "traits.consents", e.Timestamp);
+        if (e.Type == "group" && payload["groupId"]?.ToString() is { } groupId && !state.GroupIds.Contains(groupId))
+        {
+            state.GroupIds.Add(groupId);
+        }
+
+        var newSession = TrackSession(state.Counters, e.Timestamp);
+        ApplyTouchpoint(state, e, context, newSession);
+
+        if (e.Type == "track" && e.Name is not null)
+        {
+            state.Counters.EventCounts[e.Name] = state.Counters.EventCounts.GetValueOrDefault(e.Name) + 1;
+            switch (e.Name)
+            {
+                case "Product Viewed":
+                    state.Counters.ProductViews++;
+                    break;
+                case "Order Completed":
+                    ApplyOrder(state, properties, e.Timestamp);
+                    break;
+                case "Order Refunded":
+                    state.Orders.Refunded += Money(properties?["total"]) ?? Money(properties?["revenue"]) ?? Money(properties?["value"]) ?? 0;
+                    break;
+            }
+        }
+        else if (e.Type is "page" or "screen")
+        {
+            state.Counters.PageViews++;
+        }
+
+        state.RecentEvents.Add(new RecentEvent { Sequence = e.Sequence, MessageId = e.MessageId, Type = e.Type, Name = e.Name, Timestamp = e.Timestamp });
+        if (state.RecentEvents.Count > CustomerState.RecentEventCount)
+        {
+            state.RecentEvents.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
+            state.RecentEvents.RemoveRange(0, state.RecentEvents.Count - CustomerState.RecentEventCount);
+        }
+
+        return true;
+    }
+
+    /// <summary>The identifiers an event carries, normalised, in resolution priority.</summary>
+    public static IReadOnlyList<IdentityKey> IdentitiesOf(IngestedEvent e, JsonObject? payload, string? defaultPhoneRegion)
+    {
+        var keys = new List<IdentityKey>(4);
+        if (e.UserId is not null)
+        {
+            keys.Add(new IdentityKey(IdentityKey.UserId, e.UserId));
+        }
+
+        payload ??= JsonNode.Parse(e.Payload) as JsonObject;
+        var traits = payload?["traits"] as JsonObject;
+        var contextTraits = payload?["context"]?["traits"] as JsonObject;
+        var email = IdentityNormalizer.Email(Text(traits?["email"]) ?? Text(contextTraits?["email"]));
+        if (email is not null)
+        {
+            keys.Add(new IdentityKey(IdentityKey.Email, email));
+        }
+
+        var phone = IdentityNormalizer.Phone(Text(traits?["phone"]) ?? Text(contextTraits?["phone"]), defaultPhoneRegion);
+        if (phone is not null)
+        {
+            keys.Add(new IdentityKey(IdentityKey.Phone, phone));
+        }
+
+        if (e.AnonymousId is not null)
+        {
+            keys.Add(new IdentityKey(IdentityKey.AnonymousId, e.AnonymousId));
+        }
+
+        if (e.Type == "alias" && e.PreviousId is not null && e.PreviousId != e.UserId)
+        {
+            // Segment's alias links an earlier id (usually the anonymous one, sometimes an older userId) to the userId.
+            keys.Add(new IdentityKey(IdentityKey.AnonymousId, e.PreviousId));
+        }
+
+        return keys;
+    }
+
+    public static void AddIdentity(CustomerState state, IdentityKey identity, DateTimeOffset at)
+    {
+        if (state.DisputedIdentities.Contains(identity.ToString()))
+        {
+            return;
+        }
+
+        if (!state.Identities.Exists(i => i.Kind == identity.Kind && i.Value == identity.Value))
+        {
+            state.Identities.Add(new IdentityEntry { Kind = identity.Kind, Value = identity.Value, FirstSeen = at });
+        }
+    }
+
+    /// <summary>Adds another profile's state into this one (a merge). Counters add up; traits of this profile win.</summary>
+    public static void Absorb(CustomerState target, CustomerState source)
+    {
+        foreach (var identity in source.Identities)
+        {
+            target.DisputedIdentities.Remove($"{identity.Kind}:{identity.Value}");
+            AddIdentity(target, new IdentityKey(identity.Kind, identity.Value), identity.FirstSeen);
+        }
+
+        foreach (var (key, value) in source.Traits)
+        {
+            target.Traits.TryAdd(key, value);
+        }
+
+        foreach (var (key, consent) in source.Consents)
+        {
+            if (!target.Consents.TryGetValue(key, out var existing) || existing.At < consent.At)
+            {
+                target.Consents[key] = consent;
+            }
+        }
+
+        foreach (var orderId in source.Orders.OrderIds.Where(id => !target.Orders.OrderIds.Contains(id)))
+        {
+            target.Orders.OrderIds.Add(orderId);
+        }
+
+        target.Orders.Count += source.Orders.Count;
+        target.Orders.Revenue += source.Orders.Revenue;
+        target.Orders.Refunded += source.Orders.Refunded;
+        target.Orders.Currency ??= source.Orders.Currency;
+        target.Orders.FirstOrderAt = Min(target.Orders.FirstOrderAt, source.Orders.FirstOrderAt);
+        target.Orders.LastOrderAt = Max(target.Orders.LastOrderAt, source.Orders.LastOrderAt);
+        target.Touchpoints.AddRange(source.Touchpoints);
+        target.Touchpoints.Sort((a, b) => a.At.CompareTo(b.At));
+        TrimTouchpoints(target);
+
+        var c = target.Counters;
+        var s = source.Counters;
+        c.Events += s.Events;
+        c.ProductViews += s.ProductViews;
+        c.PageViews += s.PageViews;
+        c.Sessions += s.Sessions;
+        c.ClosedSessionSeconds += s.TimeOnSiteSeconds;
+        foreach (var (name, count) in s.EventCounts)
+        {
+            c.EventCounts[name] = c.EventCounts.GetValueOrDefault(name) + count;
+        }
+
+        target.RecentEvents.AddRange(source.RecentEvents);
+        target.RecentEvents.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
+        if (target.RecentEvents.Count > CustomerState.RecentEventCount)
+        {
+            target.RecentEvents.RemoveRange(0, target.RecentEvents.Count - CustomerState.RecentEventCount);
+        }
+
+        target.RecentMessageIds.AddRange(source.RecentMessageIds);
+        if (target.RecentMessageIds.Count > CustomerState.RememberedMessageIds)
+        {
+            target.RecentMessageIds.RemoveRange(0, target.RecentMessageIds.Count - CustomerState.RememberedMessageIds);
+        }
+
+        target.GroupIds.AddRange(source.GroupIds.Where(g => !target.GroupIds.Contains(g)));
+        target.FirstSeen = Min(target.FirstSeen, source.FirstSeen);
+        target.LastSeen = Max(target.LastSeen, source.LastSeen);
+        target.LastSequence = Math.Max(target.LastSequence, source.LastSequence);
+    }
+
+    private static bool TrackSession(Counters counters, DateTimeOffset at)
+    {
+        if (counters.SessionStart is null || counters.SessionLast is null)
+        {
+            counters.SessionStart = at;
+            counters.SessionLast = at;
+            counters.Sessions++;
+            return true;
+        }
+
+        if (at - counters.SessionLast.Value > SessionTimeout)
+        {
+            counters.ClosedSessionSeconds += (counters.SessionLast.Value - counters.SessionStart.Value).TotalSeconds;
+            counters.SessionStart = at;
+            counters.SessionLast = at;
+            counters.Sessions++;
+            return true;
+        }
+
+        // Late events inside the open session extend it; events older than the open session do not reopen it.
+        if (at > counters.SessionLast.Value)
+        {
+            counters.SessionLast = at;
+        }
+        else if (at < counters.SessionStart.Value && counters.SessionStart.Value - at <= SessionTimeout)
+        {
+            counters.SessionStart = at;
+        }
+
+        return false;
+    }
+
+    private static void ApplyTouchpoint(CustomerState state, IngestedEvent e, JsonObject? context, bool newSession)
+    {
+        var campaign = context?["campaign"] as JsonObject;
+        var page = context?["page"] as JsonObject;
+        var url = Text(page?["url"]);
+        var query = ParseQuery(url);
+        string? Param(string utm, string campaignKey) => Text(campaign?[campaignKey]) ?? query.GetValueOrDefault(utm);
+
+        var source = Param("utm_source", "source");
+        var medium = Param("utm_medium", "medium");
+        var name = Param("utm_campaign", "name");
+        var gclid = query.GetValueOrDefault("gclid") ?? query.GetValueOrDefault("gbraid") ?? query.GetValueOrDefault("wbraid") ?? Text(context?["gclid"]);
+        var fbclid = query.GetValueOrDefault("fbclid") ?? Text(context?["fbclid"]);
+        var referrer = Text(page?["referrer"]) ?? Text(context?["referrer"]?["url"]);
+        var referrerHost = HostOf(referrer);
+        if (referrerHost is not null && referrerHost == HostOf(url))
+        {
+            referrerHost = null; // navigation inside the shop is not a new source
+        }
+
+        var hasMarketingSignal = source is not null || medium is not null || name is not null || gclid is not null || fbclid is not null || referrerHost is not null;
+        if (!newSession && !hasMarketingSignal)
+        {
+            return;
+        }
+
+        var last = state.Touchpoints.Count > 0 ? state.Touchpoints[^1] : null;
+        if (!newSession && last is not null && last.Source == source && last.Medium == medium && last.Campaign == name && (referrerHost is null || HostOf(last.Referrer) == referrerHost))
+        {
+            return; // the same visit reported again by a later event
+        }
+
+        if (newSession || hasMarketingSignal)
+        {
+            state.Touchpoints.Add(new Touchpoint
+            {
+                At = e.Timestamp,
+                Channel = ChannelClassifier.Classify(medium, source, referrerHost, gclid is not null, fbclid is not null),
+                Source = source,
+                Medium = medium,
+                Campaign = name,
+                Term = Param("utm_term", "term"),
+                Content = Param("utm_content", "content"),
+                Referrer = referrerHost is null ? null : referrer,
+                ClickId = gclid is not null ? "gclid:" + gclid : fbclid is not null ? "fbclid:" + fbclid : null,
+                LandingPage = url,
+                MessageId = e.MessageId,
+            });
+            state.Touchpoints.Sort((a, b) => a.At.CompareTo(b.At));
+            TrimTouchpoints(state);
+        }
+    }
+
+    private static void TrimTouchpoints(CustomerState state)
+    {
+        if (state.Touchpoints.Count > CustomerState.TouchpointCount)
+        {
+            // Keep the first touch (first-touch attribution needs it) and the most recent ones.
+            state.Touchpoints.RemoveRange(1, state.Touchpoints.Count - CustomerState.TouchpointCount);
+        }
+    }
+
+    private static void ApplyOrder(CustomerState state, JsonObject? properties, DateTimeOffset at)
+    {
+        var orderId = Text(properties?["order_id"]) ?? Text(properties?["orderId"]) ?? Text(properties?["checkout_id"]);
+        if (orderId is not null)
+        {
+            if (state.Orders.OrderIds.Contains(orderId))
+            {
+                return;
+            }
+
+            state.Orders.OrderIds.Add(orderId);
+            if (state.Orders.OrderIds.Count > 500)
+            {
+                state.Orders.OrderIds.RemoveAt(0);
+            }
+        }
+
+        var amount = Money(properties?["revenue"]) ?? Money(properties?["total"]) ?? Money(properties?["value"]) ?? SumProducts(properties?["products"] as JsonArray) ?? 0m;
+        state.Orders.Count++;
+        state.Orders.Revenue += amount;
+        state.Orders.Currency ??= Text(properties?["currency"])?.ToUpperInvariant();
+        state.Orders.FirstOrderAt = Min(state.Orders.FirstOrderAt, at);
+        state.Orders.LastOrderAt = Max(state.Orders.LastOrderAt, at);
+    }
+
+    private static void ApplyTraits(CustomerState state, JsonObject? traits, bool overwrite)
+    {
+        if (traits is null)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in traits)
+        {
+            if (key.Length > 100 || key == "consents")
+            {
+                continue;
+            }
+
+            var json = value?.ToJsonString() ?? "null";
+            if (overwrite || !state.Traits.ContainsKey(key))
+            {
+                state.Traits[key] = json;
+            }
+        }
+    }
+
+    private static void ApplyConsents(CustomerState state, JsonObject? preferences, string source, DateTimeOffset at)
+    {
+        if (preferences is null)
+        {
+            return;
+        }
+
+        foreach (var (purpose, value) in preferences)
+        {
+            if (value is null || value.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                continue;
+            }
+
+            if (!state.Consents.TryGetValue(purpose, out var existing) || existing.At <= at)
+            {
+                state.Consents[purpose] = new ConsentEntry { Granted = value.GetValue<bool>(), Source = source, At = at };
+            }
+        }
+    }
+
+    private static decimal? SumProducts(JsonArray? products)
+    {
+        if (products is null)
+        {
+            return null;
+        }
+
+        decimal sum = 0;
+        foreach (var product in products.OfType<JsonObject>())
+        {
+            sum += (Money(product["price"]) ?? 0) * (Money(product["quantity"]) ?? 1);
+        }
+
+        return sum;
+    }
+
+    private static decimal? Money(JsonNode? node)
+    {
+        if (node is null)
+        {
+            return null;
+        }
+
+        return node.GetValueKind() switch
+        {
+            JsonValueKind.Number => node.GetValue<decimal>(),
+            JsonValueKind.String when decimal.TryParse(node.GetValue<string>(), NumberStyles.Number, CultureInfo.InvariantCulture, out var parsed) => parsed,
+            _ => null,
+        };
+    }
+
+    private static string? Text(JsonNode? node) => node?.GetValueKind() switch
+    {
+        JsonValueKind.String => node.GetValue<string>() is { Length: > 0 } text ? text : null,
+        JsonValueKind.Number => node.ToJsonString(),
+        _ => null,
+    };
+
+    private static Dictionary<string, string> ParseQuery(string? url)
+    {
+        var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (url is null || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Query.Length < 2)
+        {
+            return result;
+        }
+
+        foreach (var pair in uri.Query[1..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                result.TryAdd(Uri.UnescapeDataString(pair[..eq]), Uri.UnescapeDataString(pair[(eq + 1)..].Replace('+', ' ')));
+            }
+        }
+
+        return result;
+    }
+
+    private static string? HostOf(string? url) =>
+        url is not null && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host.Length > 0 ? uri.Host.ToLowerInvariant() : null;
+
+    private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
+
+    private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
+}

@@ -1,0 +1,38 @@
+using Modulith.Customers;
+using Modulith.Host;
+using Modulith.Host.Orleans;
+using Modulith.Host.Storage;
+using Modulith.Host.Web;
+using Modulith.Ingestion;
+using Modulith.Workspaces;
+
+if (args.Length > 0 && args[0] == "migrate")
+{
+    return await MigrateCommand.RunAsync(args[1..]);
+}
+
+var builder = WebApplication.CreateBuilder(args);
+var storage = builder.Configuration.ReadStorageOptions();
+builder.AddModulithLogging();
+builder.Services.AddModulithStorage(storage);
+builder.Services.AddHostedService<DatabaseInitializer>();
+builder.AddModulithSilo(storage);
+builder.AddModulithWeb();
+
+builder.AddWorkspaces();
+builder.AddIngestion();
+builder.AddCustomers();
+builder.Services.AddHostedService<DispatchStarter>();
+
+var app = builder.Build();
+app.UseModulithWeb();
+app.MapWorkspacesEndpoints();
+app.MapIngestionEndpoints();
+app.MapCustomersEndpoints();
+app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>The host's entry point (public for the integration tests' WebApplicationFactory).</summary>
+public partial class Program;

@@ -1,0 +1,79 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Modulith.Host.Orleans;
+using Modulith.Ingestion.Dispatch;
+using Modulith.SharedKernel.Storage;
+using Modulith.Workspaces;
+
+namespace Modulith.Host.Storage;
+
+internal static class StorageSetup
+{
+    public static StorageOptions ReadStorageOptions(this IConfiguration configuration)
+    {
+        var options = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        options.DataDirectory = configuration["Modulith:DataDirectory"] ?? options.DataDirectory;
+        return options;
+    }
+
+    /// <summary>The database, its schema steps and the migrator. Must run before Orleans starts: Orleans reads its SQL from the schema.</summary>
+    public static IServiceCollection AddModulithStorage(this IServiceCollection services, StorageOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(new Database(options));
+        services.AddSingleton<ISchemaContributor, OrleansSchema>();
+        services.AddSingleton<SchemaMigrator>();
+        services.AddTimeProviderIfMissing();
+        return services;
+    }
+
+    private static void AddTimeProviderIfMissing(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+}
+
+/// <summary>Creates or upgrades the schema and the bootstrap workspace; registered before the silo so it runs first.</summary>
+internal sealed class DatabaseInitializer(SchemaMigrator migrator, IServiceProvider services) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await migrator.MigrateAsync(cancellationToken);
+        await services.BootstrapWorkspacesAsync(cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>After the silo is up, wakes every dispatch partition so events committed before a crash are applied.</summary>
+internal sealed class DispatchStarter(EventDispatch dispatch) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        dispatch.WakeAll();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Ready means the database answers.</summary>
+internal sealed class DatabaseHealthCheck(Database database) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await using var command = connection.Command("SELECT 1");
+            await command.ExecuteScalarAsync(cancellationToken);
+            return HealthCheckResult.Healthy($"{database.Provider} answers.");
+        }
+        catch (Exception exception)
+        {
+            return HealthCheckResult.Unhealthy($"{database.Provider} does not answer.", exception);
+        }
+    }
+}

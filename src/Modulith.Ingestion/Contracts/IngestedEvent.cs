@@ -1,0 +1,57 @@
+namespace Modulith.Ingestion.Contracts;
+
+/// <summary>An event as it was validated, normalised and durably appended to the event log.</summary>
+/// <param name="Sequence">The event's position in the log (unique, ascending by append).</param>
+/// <param name="WorkspaceId">The workspace it belongs to.</param>
+/// <param name="MessageId">The client's message id (deduplication key within the workspace).</param>
+/// <param name="Type">track, identify, page, screen, group or alias.</param>
+/// <param name="Name">The event name for track (GA4 names mapped to Segment e-commerce v2), the page or screen name otherwise.</param>
+/// <param name="UserId">The shop's customer id, if sent.</param>
+/// <param name="AnonymousId">The cookie or device id, if sent.</param>
+/// <param name="PreviousId">For alias: the id being linked to <paramref name="UserId"/>.</param>
+/// <param name="Timestamp">When it happened, corrected for client clock skew.</param>
+/// <param name="ReceivedAt">When the platform received it.</param>
+/// <param name="Payload">The normalised event as Segment-shaped JSON (properties, traits, context ...).</param>
+[GenerateSerializer, Immutable, Alias("modulith.ingestion.IngestedEvent")]
+public sealed record IngestedEvent(
+    [property: Id(0)] long Sequence,
+    [property: Id(1)] string WorkspaceId,
+    [property: Id(2)] string MessageId,
+    [property: Id(3)] string Type,
+    [property: Id(4)] string? Name,
+    [property: Id(5)] string? UserId,
+    [property: Id(6)] string? AnonymousId,
+    [property: Id(7)] string? PreviousId,
+    [property: Id(8)] DateTimeOffset Timestamp,
+    [property: Id(9)] DateTimeOffset ReceivedAt,
+    [property: Id(10)] string Payload);
+
+/// <summary>
+/// Implemented by the module that turns events into customer state (Customers). The dispatcher hands it the
+/// committed events of one workspace and moves its checkpoint only after this returns.
+/// </summary>
+public interface IIngestedEventConsumer
+{
+    /// <summary>
+    /// Applies the events idempotently (they may be delivered again after a crash) and answers, for each event in
+    /// order, the id of the customer it was attributed to.
+    /// </summary>
+    Task<IReadOnlyList<string>> ConsumeAsync(string workspaceId, IReadOnlyList<IngestedEvent> events, CancellationToken cancellationToken);
+}
+
+/// <summary>Reads the durable event log (the full history behind every customer's timeline).</summary>
+public interface IEventLog
+{
+    /// <summary>
+    /// A customer's events, newest first by timestamp, from any of the given customer ids (a profile and the profiles
+    /// merged into it). Pass the answered cursor to read the next page; it is null on the last page.
+    /// </summary>
+    Task<(IReadOnlyList<IngestedEvent> Events, string? NextCursor)> ReadTimelineAsync(
+        string workspaceId, IReadOnlyCollection<string> customerIds, string? cursor, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Every event attributed to the customer after the given sequence, oldest first (used to rebuild a profile).</summary>
+    Task<IReadOnlyList<IngestedEvent>> ReadCustomerEventsAsync(string workspaceId, string customerId, long afterSequence, CancellationToken cancellationToken);
+
+    /// <summary>Counts the events attributed to the given customers.</summary>
+    Task<long> CountCustomerEventsAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken);
+}

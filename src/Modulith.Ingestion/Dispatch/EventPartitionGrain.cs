@@ -1,0 +1,151 @@
+using Microsoft.Extensions.Logging;
+using Modulith.Ingestion.Contracts;
+using Modulith.Ingestion.EventLog;
+using Modulith.Ingestion.Segment;
+using Orleans.Concurrency;
+
+namespace Modulith.Ingestion.Dispatch;
+
+/// <summary>
+/// Feeds one partition of the committed event log to the consumer, in order, and moves the partition's checkpoint
+/// after the consumer persisted the effects. Sixteen of these share the load; none sees every event. On a silo
+/// failure Orleans activates the partition elsewhere and it resumes from the checkpoint.
+/// </summary>
+public interface IEventPartitionGrain : IGrainWithIntegerKey
+{
+    /// <summary>New events were committed to this partition; drain it soon.</summary>
+    [OneWay, AlwaysInterleave]
+    Task NudgeAsync();
+
+    /// <summary>Drains the partition now and answers once nothing is pending (used by tests and at start).</summary>
+    Task DrainAsync();
+}
+
+internal interface IDispatchNotifier
+{
+    void Notify(IReadOnlySet<int> partitions);
+}
+
+internal sealed class DispatchNotifier(IGrainFactory grains) : IDispatchNotifier
+{
+    public void Notify(IReadOnlySet<int> partitions)
+    {
+        foreach (var partition in partitions)
+        {
+            _ = grains.GetGrain<IEventPartitionGrain>(partition).NudgeAsync();
+        }
+    }
+}
+
+internal sealed partial class EventPartitionGrain(
+    EventLogStore log,
+    IIngestedEventConsumer consumer,
+    ILogger<EventPartitionGrain> logger) : Grain, IEventPartitionGrain, IRemindable
+{
+    private const int BatchSize = 1_000;
+    private const string KeepAlive = "drain";
+    private bool _requested;
+    private Task _loop = Task.CompletedTask;
+    private int _failures;
+
+    private int Partition => (int)this.GetPrimaryKeyLong();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // The reminder is the durable safety net: after a crash or a lost nudge, the partition drains within a minute.
+        await this.RegisterOrUpdateReminder(KeepAlive, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1), cancellationToken);
+        _requested = true;
+        _loop = RunAsync();
+    }
+
+    public Task NudgeAsync()
+    {
+        _requested = true;
+        if (_loop.IsCompleted)
+        {
+            _loop = RunAsync();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task DrainAsync()
+    {
+        await NudgeAsync();
+        await _loop;
+        while (_requested || !_loop.IsCompleted)
+        {
+            await NudgeAsync();
+            await _loop;
+        }
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => NudgeAsync();
+
+    private async Task RunAsync()
+    {
+        while (_requested)
+        {
+            _requested = false;
+            try
+            {
+                while (await DrainOnceAsync() == BatchSize)
+                {
+                }
+
+                _failures = 0;
+            }
+            catch (Exception exception)
+            {
+                _failures++;
+                var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(_failures, 9))));
+                LogDispatchFailed(exception, Partition, delay.TotalMilliseconds);
+                await Task.Delay(delay);
+                _requested = true;
+            }
+        }
+    }
+
+    private async Task<int> DrainOnceAsync()
+    {
+        var pending = await log.ReadPendingAsync(Partition, BatchSize, CancellationToken.None);
+        if (pending.Count == 0)
+        {
+            return 0;
+        }
+
+        var done = new List<(long, string)>(pending.Count);
+        foreach (var workspace in pending.GroupBy(e => e.WorkspaceId))
+        {
+            var events = workspace.ToList();
+            var customers = await consumer.ConsumeAsync(workspace.Key, events, CancellationToken.None);
+            for (var i = 0; i < events.Count; i++)
+            {
+                done.Add((events[i].Sequence, customers[i]));
+            }
+        }
+
+        await log.MarkDispatchedAsync(done, CancellationToken.None);
+        return pending.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatching partition {Partition} failed; retrying in {DelayMs} ms")]
+    private partial void LogDispatchFailed(Exception exception, int partition, double delayMs);
+}
+
+/// <summary>Drains every partition: at start (events committed before a crash) and on demand.</summary>
+public sealed class EventDispatch(IGrainFactory grains)
+{
+    /// <summary>Wakes every partition; answers without waiting for them.</summary>
+    public void WakeAll()
+    {
+        for (var partition = 0; partition < SegmentNormalizer.PartitionCount; partition++)
+        {
+            _ = grains.GetGrain<IEventPartitionGrain>(partition).NudgeAsync();
+        }
+    }
+
+    /// <summary>Drains every partition and answers when nothing committed is left undispatched.</summary>
+    public Task DrainAllAsync() =>
+        Task.WhenAll(Enumerable.Range(0, SegmentNormalizer.PartitionCount).Select(p => grains.GetGrain<IEventPartitionGrain>(p).DrainAsync()));
+}

@@ -1,0 +1,130 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Modulith.Ingestion.Dispatch;
+using Modulith.Ingestion.Segment;
+
+namespace Modulith.Ingestion.EventLog;
+
+/// <summary>Ingestion limits (<c>Modulith:Ingestion</c>).</summary>
+public sealed class IngestionOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Modulith:Ingestion";
+
+    /// <summary>Events accepted but not yet committed before new requests get 429.</summary>
+    public int MaxPendingEvents { get; set; } = 50_000;
+
+    /// <summary>The most events written in one transaction.</summary>
+    public int MaxEventsPerCommit { get; set; } = 5_000;
+}
+
+/// <summary>Thrown when the appender's queue is full: the caller answers 429.</summary>
+internal sealed class OverCapacityException() : Exception("The ingestion queue is full.");
+
+/// <summary>
+/// Group commit: requests from all connections queue here; one writer commits everything queued in one transaction
+/// and completes each request only after the commit, so a 200 always means durable.
+/// </summary>
+internal sealed partial class EventAppender(EventLogStore store, IDispatchNotifier notifier, IOptions<IngestionOptions> options, ILogger<EventAppender> logger)
+    : BackgroundService
+{
+    private readonly Channel<Request> _queue = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
+    private int _pending;
+
+    public async Task AppendAsync(string workspaceId, IReadOnlyList<NormalizedEvent> events, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Add(ref _pending, events.Count) > options.Value.MaxPendingEvents)
+        {
+            Interlocked.Add(ref _pending, -events.Count);
+            throw new OverCapacityException();
+        }
+
+        var request = new Request(workspaceId, events, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(request))
+        {
+            Interlocked.Add(ref _pending, -events.Count);
+            throw new OverCapacityException();
+        }
+
+        // The caller may go away; the commit still happens, and the client's retry is deduplicated on messageId.
+        await request.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Request>();
+        var rows = new List<PendingAppend>();
+        while (await WaitAsync(stoppingToken))
+        {
+            batch.Clear();
+            rows.Clear();
+            while (rows.Count < options.Value.MaxEventsPerCommit && _queue.Reader.TryRead(out var request))
+            {
+                batch.Add(request);
+                rows.AddRange(request.Events.Select(e => new PendingAppend(request.WorkspaceId, e)));
+            }
+
+            await CommitAsync(batch, rows);
+        }
+
+        // Shutting down: commit what was accepted, then refuse.
+        _queue.Writer.TryComplete();
+        batch.Clear();
+        rows.Clear();
+        while (_queue.Reader.TryRead(out var request))
+        {
+            batch.Add(request);
+            rows.AddRange(request.Events.Select(e => new PendingAppend(request.WorkspaceId, e)));
+        }
+
+        if (batch.Count > 0)
+        {
+            await CommitAsync(batch, rows);
+        }
+    }
+
+    private async Task<bool> WaitAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await _queue.Reader.WaitToReadAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task CommitAsync(List<Request> batch, List<PendingAppend> rows)
+    {
+        try
+        {
+            var touched = await store.AppendAsync(rows, CancellationToken.None);
+            foreach (var request in batch)
+            {
+                request.Done.TrySetResult();
+            }
+
+            notifier.Notify(touched);
+        }
+        catch (Exception exception)
+        {
+            LogCommitFailed(exception, rows.Count);
+            foreach (var request in batch)
+            {
+                request.Done.TrySetException(exception);
+            }
+        }
+        finally
+        {
+            Interlocked.Add(ref _pending, -rows.Count);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Appending {Count} events failed; the requests get an error and nothing was acknowledged")]
+    private partial void LogCommitFailed(Exception exception, int count);
+
+    private sealed record Request(string WorkspaceId, IReadOnlyList<NormalizedEvent> Events, TaskCompletionSource Done);
+}

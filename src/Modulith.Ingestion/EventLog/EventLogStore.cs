@@ -1,0 +1,272 @@
+using System.Data.Common;
+using System.Globalization;
+using Modulith.Ingestion.Contracts;
+using Modulith.Ingestion.Segment;
+using Modulith.SharedKernel.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Modulith.Ingestion.EventLog;
+
+internal sealed record PendingAppend(string WorkspaceId, NormalizedEvent Event);
+
+/// <summary>The event log table: append (deduplicated), pending reads for dispatch, the checkpoint, timelines.</summary>
+internal sealed class EventLogStore(Database database) : IEventLog
+{
+    private const string Columns = "seq, workspace_id, message_id, type, name, user_id, anonymous_id, previous_id, ts, received, payload";
+
+    /// <summary>Appends in one transaction; a (workspace, messageId) seen before is skipped. Answers the partitions that got new rows.</summary>
+    public async Task<IReadOnlySet<int>> AppendAsync(IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return database.IsSqlite
+            ? await AppendSqliteAsync(connection, rows, cancellationToken)
+            : await AppendPostgresAsync((NpgsqlConnection)connection, rows, cancellationToken);
+    }
+
+    private static async Task<IReadOnlySet<int>> AppendSqliteAsync(DbConnection connection, IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
+    {
+        var touched = new HashSet<int>();
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var insert = connection.Command(
+            "INSERT INTO events (workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload) " +
+            "VALUES (@ws, @mid, @part, @type, @name, @uid, @aid, @pid, @ts, @rcv, @payload) ON CONFLICT (workspace_id, message_id) DO NOTHING",
+            transaction);
+        string[] names = ["ws", "mid", "part", "type", "name", "uid", "aid", "pid", "ts", "rcv", "payload"];
+        foreach (var name in names)
+        {
+            insert.With(name, null);
+        }
+
+        await insert.PrepareAsync(cancellationToken);
+        foreach (var (workspaceId, e) in rows)
+        {
+            var partition = e.Partition(workspaceId);
+            var p = insert.Parameters;
+            p[0].Value = workspaceId;
+            p[1].Value = e.MessageId;
+            p[2].Value = partition;
+            p[3].Value = e.Type;
+            p[4].Value = (object?)e.Name ?? DBNull.Value;
+            p[5].Value = (object?)e.UserId ?? DBNull.Value;
+            p[6].Value = (object?)e.AnonymousId ?? DBNull.Value;
+            p[7].Value = (object?)e.PreviousId ?? DBNull.Value;
+            p[8].Value = e.Timestamp.ToUnixTimeMilliseconds();
+            p[9].Value = e.ReceivedAt.ToUnixTimeMilliseconds();
+            p[10].Value = e.Payload;
+            if (await insert.ExecuteNonQueryAsync(cancellationToken) > 0)
+            {
+                touched.Add(partition);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return touched;
+    }
+
+    private static async Task<IReadOnlySet<int>> AppendPostgresAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
+    {
+        var count = rows.Count;
+        var ws = new string[count];
+        var mid = new string[count];
+        var part = new int[count];
+        var type = new string[count];
+        var name = new string?[count];
+        var uid = new string?[count];
+        var aid = new string?[count];
+        var pid = new string?[count];
+        var ts = new long[count];
+        var rcv = new long[count];
+        var payload = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            var (workspaceId, e) = rows[i];
+            ws[i] = workspaceId;
+            mid[i] = e.MessageId;
+            part[i] = e.Partition(workspaceId);
+            type[i] = e.Type;
+            name[i] = e.Name;
+            uid[i] = e.UserId;
+            aid[i] = e.AnonymousId;
+            pid[i] = e.PreviousId;
+            ts[i] = e.Timestamp.ToUnixTimeMilliseconds();
+            rcv[i] = e.ReceivedAt.ToUnixTimeMilliseconds();
+            payload[i] = e.Payload;
+        }
+
+        await using var command = new NpgsqlCommand(
+            "INSERT INTO events (workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload) " +
+            "SELECT * FROM unnest(@ws, @mid, @part, @type, @name, @uid, @aid, @pid, @ts, @rcv, @payload) " +
+            "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING partition",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter("ws", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = ws });
+        command.Parameters.Add(new NpgsqlParameter("mid", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = mid });
+        command.Parameters.Add(new NpgsqlParameter("part", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = part });
+        command.Parameters.Add(new NpgsqlParameter("type", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = type });
+        command.Parameters.Add(new NpgsqlParameter("name", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = name });
+        command.Parameters.Add(new NpgsqlParameter("uid", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = uid });
+        command.Parameters.Add(new NpgsqlParameter("aid", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = aid });
+        command.Parameters.Add(new NpgsqlParameter("pid", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = pid });
+        command.Parameters.Add(new NpgsqlParameter("ts", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = ts });
+        command.Parameters.Add(new NpgsqlParameter("rcv", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = rcv });
+        command.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = payload });
+        var touched = new HashSet<int>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            touched.Add(reader.GetInt32(0));
+        }
+
+        return touched;
+    }
+
+    /// <summary>The oldest events of a partition not yet dispatched.</summary>
+    public async Task<IReadOnlyList<IngestedEvent>> ReadPendingAsync(int partition, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command($"SELECT {Columns} FROM events WHERE partition = @p AND dispatched = 0 ORDER BY seq LIMIT @n")
+            .With("p", partition).With("n", limit);
+        return await ReadEventsAsync(command, cancellationToken);
+    }
+
+    /// <summary>Moves the checkpoint: the events are dispatched and attributed to their customers.</summary>
+    public async Task MarkDispatchedAsync(IReadOnlyList<(long Sequence, string CustomerId)> done, CancellationToken cancellationToken)
+    {
+        if (done.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        if (connection is NpgsqlConnection npgsql)
+        {
+            await using var command = new NpgsqlCommand(
+                "UPDATE events e SET dispatched = 1, customer_id = u.c FROM unnest(@s, @c) AS u(s, c) WHERE e.seq = u.s", npgsql);
+            command.Parameters.Add(new NpgsqlParameter("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = done.Select(d => d.Sequence).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter("c", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = done.Select(d => d.CustomerId).ToArray() });
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var update = connection.Command("UPDATE events SET dispatched = 1, customer_id = @c WHERE seq = @s", transaction).With("c", null).With("s", null);
+        await update.PrepareAsync(cancellationToken);
+        foreach (var (sequence, customerId) in done)
+        {
+            update.Parameters[0].Value = customerId;
+            update.Parameters[1].Value = sequence;
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>How many events wait for dispatch (all partitions).</summary>
+    public async Task<long> CountPendingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("SELECT COUNT(*) FROM events WHERE dispatched = 0");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    public async Task<(IReadOnlyList<IngestedEvent> Events, string? NextCursor)> ReadTimelineAsync(
+        string workspaceId, IReadOnlyCollection<string> customerIds, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        if (customerIds.Count == 0)
+        {
+            return ([], null);
+        }
+
+        var (beforeTs, beforeSeq) = ParseCursor(cursor);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var ids = customerIds.ToList();
+        var inList = string.Join(", ", ids.Select((_, i) => "@c" + i.ToString(CultureInfo.InvariantCulture)));
+        await using var command = connection.Command(
+            $"SELECT {Columns} FROM events WHERE workspace_id = @ws AND customer_id IN ({inList}) AND (ts < @bts OR (ts = @bts AND seq < @bseq)) " +
+            "ORDER BY ts DESC, seq DESC LIMIT @n");
+        command.With("ws", workspaceId).With("bts", beforeTs).With("bseq", beforeSeq).With("n", limit + 1);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            command.With("c" + i.ToString(CultureInfo.InvariantCulture), ids[i]);
+        }
+
+        var events = await ReadEventsAsync(command, cancellationToken);
+        if (events.Count <= limit)
+        {
+            return (events, null);
+        }
+
+        var page = events.Take(limit).ToList();
+        var last = page[^1];
+        return (page, $"{last.Timestamp.ToUnixTimeMilliseconds()}.{last.Sequence}");
+    }
+
+    public async Task<IReadOnlyList<IngestedEvent>> ReadCustomerEventsAsync(string workspaceId, string customerId, long afterSequence, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            $"SELECT {Columns} FROM events WHERE workspace_id = @ws AND customer_id = @c AND seq > @after ORDER BY seq")
+            .With("ws", workspaceId).With("c", customerId).With("after", afterSequence);
+        return await ReadEventsAsync(command, cancellationToken);
+    }
+
+    public async Task<long> CountCustomerEventsAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken)
+    {
+        if (customerIds.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var ids = customerIds.ToList();
+        var inList = string.Join(", ", ids.Select((_, i) => "@c" + i.ToString(CultureInfo.InvariantCulture)));
+        await using var command = connection.Command($"SELECT COUNT(*) FROM events WHERE workspace_id = @ws AND customer_id IN ({inList})").With("ws", workspaceId);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            command.With("c" + i.ToString(CultureInfo.InvariantCulture), ids[i]);
+        }
+
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    internal static (long Ts, long Seq) ParseCursor(string? cursor)
+    {
+        if (cursor is not null)
+        {
+            var parts = cursor.Split('.');
+            if (parts.Length == 2 &&
+                long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var ts) &&
+                long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var seq))
+            {
+                return (ts, seq);
+            }
+
+            throw new FormatException("The cursor is not valid.");
+        }
+
+        return (long.MaxValue, long.MaxValue);
+    }
+
+    private static async Task<IReadOnlyList<IngestedEvent>> ReadEventsAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var events = new List<IngestedEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new IngestedEvent(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.NullableString(4),
+                reader.NullableString(5),
+                reader.NullableString(6),
+                reader.NullableString(7),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
+                reader.GetString(10)));
+        }
+
+        return events;
+    }
+}

@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Modulith.Ingestion.Contracts;
+using Modulith.Ingestion.Dispatch;
+using Modulith.Ingestion.Endpoints;
+using Modulith.Ingestion.EventLog;
+using Modulith.SharedKernel.Storage;
+
+namespace Modulith.Ingestion;
+
+/// <summary>Registers the Ingestion module: the Segment-compatible API, the durable event log and dispatch.</summary>
+public static class IngestionModule
+{
+    /// <summary>The rate-limiting policy the host must define for the ingestion routes.</summary>
+    public const string RateLimitPolicy = IngestionEndpoints.RateLimitPolicy;
+
+    /// <summary>Adds the module's services.</summary>
+    public static IHostApplicationBuilder AddIngestion(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
+        builder.Services.AddSingleton<ISchemaContributor, EventLogSchema>();
+        builder.Services.AddSingleton<EventLogStore>();
+        builder.Services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<EventLogStore>());
+        builder.Services.AddSingleton<IDispatchNotifier, DispatchNotifier>();
+        builder.Services.AddSingleton<EventDispatch>();
+        builder.Services.AddSingleton<EventAppender>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EventAppender>());
+        builder.Services.AddSingleton<IngestionService>();
+        return builder;
+    }
+
+    /// <summary>Maps the <c>/v1</c> Segment routes.</summary>
+    public static IEndpointRouteBuilder MapIngestionEndpoints(this IEndpointRouteBuilder app)
+    {
+        IngestionEndpoints.Map(app);
+        return app;
+    }
+}

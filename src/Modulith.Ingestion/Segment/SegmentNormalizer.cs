@@ -1,0 +1,400 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Modulith.Ingestion.Segment;
+
+/// <summary>A validated event ready to be appended.</summary>
+internal sealed record NormalizedEvent(
+    string MessageId,
+    string Type,
+    string? Name,
+    string? UserId,
+    string? AnonymousId,
+    string? PreviousId,
+    DateTimeOffset Timestamp,
+    DateTimeOffset ReceivedAt,
+    string Payload)
+{
+    /// <summary>The dispatch partition: stable for a given workspace and primary id, so one visitor's events stay in order.</summary>
+    public int Partition(string workspaceId) => SegmentNormalizer.PartitionOf(workspaceId, UserId ?? AnonymousId ?? MessageId);
+}
+
+/// <summary>The outcome of validating one request.</summary>
+internal sealed record NormalizeResult(IReadOnlyList<NormalizedEvent> Events, string? Error, string? WriteKey)
+{
+    public static NormalizeResult Fail(string error) => new([], error, null);
+}
+
+/// <summary>Validates and normalises Segment HTTP Tracking API bodies (pure: no I/O, the clock is passed in).</summary>
+internal static class SegmentNormalizer
+{
+    public const int MaxEventBytes = 32 * 1024;
+    public const int MaxBatchBytes = 500 * 1024;
+    public const int PartitionCount = 16;
+    private const int MaxIdLength = 256;
+
+    public static readonly IReadOnlyDictionary<string, string> RouteTypes = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["track"] = "track", ["t"] = "track",
+        ["identify"] = "identify", ["i"] = "identify",
+        ["page"] = "page", ["p"] = "page",
+        ["screen"] = "screen", ["s"] = "screen",
+        ["group"] = "group", ["g"] = "group",
+        ["alias"] = "alias", ["a"] = "alias",
+    };
+
+    private static readonly HashSet<string> Types = ["track", "identify", "page", "screen", "group", "alias"];
+
+    public static int PartitionOf(string workspaceId, string key)
+    {
+        // FNV-1a: stable across processes and versions, which string.GetHashCode is not.
+        var hash = 2166136261u;
+        foreach (var b in Encoding.UTF8.GetBytes(workspaceId + "\n" + key))
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
+        return (int)(hash % PartitionCount);
+    }
+
+    /// <summary>Parses a single message posted to the route of <paramref name="type"/>.</summary>
+    public static NormalizeResult NormalizeSingle(ReadOnlySpan<byte> body, string type, DateTimeOffset receivedAt)
+    {
+        if (body.Length > MaxEventBytes)
+        {
+            return NormalizeResult.Fail($"The event is {body.Length} bytes; the limit is {MaxEventBytes} bytes (32 KB).");
+        }
+
+        if (!TryParseObject(body, out var message, out var error))
+        {
+            return NormalizeResult.Fail(error);
+        }
+
+        var writeKey = StringOf(message["writeKey"]);
+        var result = Normalize(message, type, batchSentAt: null, sharedContext: null, receivedAt, index: null);
+        return result.Error is null ? new NormalizeResult([result.Event!], null, writeKey) : NormalizeResult.Fail(result.Error);
+    }
+
+    /// <summary>Parses a batch: every message must be valid, or none is stored.</summary>
+    public static NormalizeResult NormalizeBatch(ReadOnlySpan<byte> body, DateTimeOffset receivedAt)
+    {
+        if (body.Length > MaxBatchBytes)
+        {
+            return NormalizeResult.Fail($"The batch is {body.Length} bytes; the limit is {MaxBatchBytes} bytes (500 KB).");
+        }
+
+        if (!TryParseObject(body, out var envelope, out var error))
+        {
+            return NormalizeResult.Fail(error);
+        }
+
+        if (envelope["batch"] is not JsonArray batch)
+        {
+            return NormalizeResult.Fail("'batch' must be an array of messages.");
+        }
+
+        if (batch.Count == 0)
+        {
+            return NormalizeResult.Fail("'batch' is empty.");
+        }
+
+        if (!TryTimestamp(envelope["sentAt"], "sentAt", out var sentAt, out error))
+        {
+            return NormalizeResult.Fail(error);
+        }
+
+        if (envelope["context"] is { } context && context is not JsonObject)
+        {
+            return NormalizeResult.Fail("'context' must be an object.");
+        }
+
+        var events = new List<NormalizedEvent>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (batch[i] is not JsonObject message)
+            {
+                return NormalizeResult.Fail($"batch[{i}]: each message must be a JSON object.");
+            }
+
+            var size = Encoding.UTF8.GetByteCount(message.ToJsonString());
+            if (size > MaxEventBytes)
+            {
+                return NormalizeResult.Fail($"batch[{i}]: the event is {size} bytes; the limit is {MaxEventBytes} bytes (32 KB).");
+            }
+
+            var type = StringOf(message["type"]);
+            if (type is null || !Types.Contains(type))
+            {
+                return NormalizeResult.Fail($"batch[{i}]: 'type' must be one of track, identify, page, screen, group, alias.");
+            }
+
+            var result = Normalize(message, type, sentAt, envelope["context"] as JsonObject, receivedAt, i);
+            if (result.Error is not null)
+            {
+                return NormalizeResult.Fail(result.Error);
+            }
+
+            events.Add(result.Event!);
+        }
+
+        return new NormalizeResult(events, null, StringOf(envelope["writeKey"]));
+    }
+
+    private static (NormalizedEvent? Event, string? Error) Normalize(
+        JsonObject message, string type, DateTimeOffset? batchSentAt, JsonObject? sharedContext, DateTimeOffset receivedAt, int? index)
+    {
+        var at = index is null ? string.Empty : $"batch[{index}]: ";
+        string? Fail(string text) => at + text;
+
+        if (!TryId(message["userId"], "userId", out var userId, out var error) ||
+            !TryId(message["anonymousId"], "anonymousId", out var anonymousId, out error) ||
+            !TryId(message["messageId"], "messageId", out var messageId, out error) ||
+            !TryId(message["previousId"], "previousId", out var previousId, out error) ||
+            !TryId(message["groupId"], "groupId", out var groupId, out error))
+        {
+            return (null, Fail(error));
+        }
+
+        if (userId is null && anonymousId is null)
+        {
+            return (null, Fail("Either 'userId' or 'anonymousId' is required."));
+        }
+
+        foreach (var field in (string[])["properties", "traits", "context", "integrations"])
+        {
+            if (message[field] is { } value && value is not JsonObject)
+            {
+                return (null, Fail($"'{field}' must be an object."));
+            }
+        }
+
+        string? name = null;
+        switch (type)
+        {
+            case "track":
+                name = StringOf(message["event"])?.Trim();
+                if (string.IsNullOrEmpty(name))
+                {
+                    return (null, Fail("'event' is required for track and must be a non-empty string."));
+                }
+
+                if (name.Length > 200)
+                {
+                    return (null, Fail("'event' is longer than 200 characters."));
+                }
+
+                if (Ga4EventNames.ToSegment.TryGetValue(name, out var mapped))
+                {
+                    message["originalEvent"] = name;
+                    message["event"] = mapped;
+                    MapGa4Properties(message["properties"] as JsonObject);
+                    name = mapped;
+                }
+
+                break;
+            case "page" or "screen":
+                if (message["name"] is { } pageName && pageName.GetValueKind() != JsonValueKind.String)
+                {
+                    return (null, Fail($"'name' must be a string for {type}."));
+                }
+
+                name = StringOf(message["name"]);
+                break;
+            case "alias":
+                if (userId is null || previousId is null)
+                {
+                    return (null, Fail("alias requires both 'userId' and 'previousId'."));
+                }
+
+                break;
+            case "group":
+                if (groupId is null)
+                {
+                    return (null, Fail("'groupId' is required for group."));
+                }
+
+                break;
+        }
+
+        if (!TryTimestamp(message["timestamp"], "timestamp", out var timestamp, out error) ||
+            !TryTimestamp(message["sentAt"], "sentAt", out var sentAt, out error) ||
+            !TryTimestamp(message["originalTimestamp"], "originalTimestamp", out var originalTimestamp, out error))
+        {
+            return (null, Fail(error));
+        }
+
+        sentAt ??= batchSentAt;
+        var happened = timestamp ?? originalTimestamp;
+        // Segment's clock-skew correction: the client's offset between sending and happening, applied to the server's receive time.
+        var corrected = happened is null ? receivedAt : sentAt is null ? happened.Value : receivedAt - (sentAt.Value - happened.Value);
+        if (corrected > receivedAt.AddDays(1))
+        {
+            corrected = receivedAt;
+        }
+
+        if (sharedContext is not null)
+        {
+            var context = message["context"] as JsonObject ?? [];
+            foreach (var (key, value) in sharedContext)
+            {
+                if (!context.ContainsKey(key))
+                {
+                    context[key] = value?.DeepClone();
+                }
+            }
+
+            message["context"] = context;
+        }
+
+        messageId ??= "srv-" + Guid.CreateVersion7(receivedAt).ToString("N");
+        message.Remove("writeKey");
+        message["type"] = type;
+        message["messageId"] = messageId;
+        message["timestamp"] = corrected.ToString("O", CultureInfo.InvariantCulture);
+        message["receivedAt"] = receivedAt.ToString("O", CultureInfo.InvariantCulture);
+        if (happened is not null && happened != corrected)
+        {
+            message["originalTimestamp"] = happened.Value.ToString("O", CultureInfo.InvariantCulture);
+        }
+
+        if (userId is not null)
+        {
+            message["userId"] = userId;
+        }
+
+        if (anonymousId is not null)
+        {
+            message["anonymousId"] = anonymousId;
+        }
+
+        return (new NormalizedEvent(messageId, type, name, userId, anonymousId, previousId, corrected, receivedAt, message.ToJsonString()), null);
+    }
+
+    private static void MapGa4Properties(JsonObject? properties)
+    {
+        if (properties is null)
+        {
+            return;
+        }
+
+        foreach (var (ga4, segment) in Ga4EventNames.Properties)
+        {
+            if (properties.ContainsKey(ga4) && !properties.ContainsKey(segment))
+            {
+                properties[segment] = properties[ga4]?.DeepClone();
+            }
+        }
+
+        if (properties["total"] is { } total && !properties.ContainsKey("revenue"))
+        {
+            properties["revenue"] = total.DeepClone();
+        }
+
+        if (properties["products"] is JsonArray items)
+        {
+            foreach (var item in items.OfType<JsonObject>())
+            {
+                foreach (var (ga4, segment) in Ga4EventNames.ItemProperties)
+                {
+                    if (item.ContainsKey(ga4) && !item.ContainsKey(segment))
+                    {
+                        item[segment] = item[ga4]?.DeepClone();
+                    }
+                }
+            }
+        }
+    }
+
+    private static bool TryParseObject(ReadOnlySpan<byte> body, out JsonObject message, out string error)
+    {
+        message = null!;
+        error = string.Empty;
+        if (body.IsEmpty)
+        {
+            error = "The body is empty; send a JSON object.";
+            return false;
+        }
+
+        try
+        {
+            var node = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+            if (node is JsonObject obj)
+            {
+                message = obj;
+                return true;
+            }
+
+            error = "The body must be a JSON object.";
+            return false;
+        }
+        catch (JsonException exception)
+        {
+            error = $"The body is not valid JSON: {exception.Message}";
+            return false;
+        }
+    }
+
+    private static bool TryId(JsonNode? node, string field, out string? value, out string error)
+    {
+        value = null;
+        error = string.Empty;
+        if (node is null)
+        {
+            return true;
+        }
+
+        switch (node.GetValueKind())
+        {
+            case JsonValueKind.String:
+                value = node.GetValue<string>().Trim();
+                break;
+            case JsonValueKind.Number:
+                value = node.ToJsonString();
+                break;
+            case JsonValueKind.Null:
+                return true;
+            default:
+                error = $"'{field}' must be a string or a number.";
+                return false;
+        }
+
+        if (value.Length == 0)
+        {
+            value = null;
+            return true;
+        }
+
+        if (value.Length > MaxIdLength)
+        {
+            error = $"'{field}' is longer than {MaxIdLength} characters.";
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool TryTimestamp(JsonNode? node, string field, out DateTimeOffset? value, out string error)
+    {
+        value = null;
+        error = string.Empty;
+        if (node is null || node.GetValueKind() == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (node.GetValueKind() == JsonValueKind.String &&
+            DateTimeOffset.TryParse(node.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        {
+            value = parsed;
+            return true;
+        }
+
+        error = $"'{field}' must be an ISO 8601 date-time string.";
+        return false;
+    }
+
+    private static string? StringOf(JsonNode? node) =>
+        node is not null && node.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : null;
+}
