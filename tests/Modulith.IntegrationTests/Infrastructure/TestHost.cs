@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Modulith.Ingestion.Dispatch;
+
+namespace Modulith.IntegrationTests.Infrastructure;
+
+/// <summary>The real host (Kestrel on a free loopback port, its own Orleans silo and store), driven over HTTP.</summary>
+public sealed class TestHost : IAsyncDisposable
+{
+    private readonly Factory _factory;
+
+    private TestHost(Factory factory, string adminKey, string writeKey, string dataDirectory)
+    {
+        _factory = factory;
+        AdminKey = adminKey;
+        WriteKey = writeKey;
+        DataDirectory = dataDirectory;
+        _factory.UseKestrel(0);
+        _factory.StartServer();
+        Client = _factory.CreateClient();
+        Client.Timeout = TimeSpan.FromSeconds(60);
+        BaseAddress = Client.BaseAddress!;
+    }
+
+    public HttpClient Client { get; }
+
+    public Uri BaseAddress { get; }
+
+    public string AdminKey { get; }
+
+    public string WriteKey { get; }
+
+    public string DataDirectory { get; }
+
+    public IServiceProvider Services => _factory.Services;
+
+    /// <summary>Starts a host on the embedded SQLite store (a fresh data directory unless one is given).</summary>
+    public static TestHost StartSqlite(string? dataDirectory = null, IDictionary<string, string?>? settings = null)
+    {
+        dataDirectory ??= Path.Combine(Path.GetTempPath(), "modulith-test-" + Guid.NewGuid().ToString("N"));
+        var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
+        {
+            ["Modulith:DataDirectory"] = dataDirectory,
+        };
+        return Start(all, dataDirectory);
+    }
+
+    /// <summary>Starts a silo of a PostgreSQL cluster.</summary>
+    public static TestHost StartPostgres(string connectionString, string clusterId, IDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
+        {
+            ["Modulith:Storage:Provider"] = "PostgreSql",
+            ["Modulith:Storage:ConnectionString"] = connectionString,
+            ["Modulith:Cluster:ClusterId"] = clusterId,
+            ["Modulith:Cluster:ServiceId"] = clusterId,
+        };
+        return Start(all, Path.GetTempPath());
+    }
+
+    private static TestHost Start(Dictionary<string, string?> settings, string dataDirectory)
+    {
+        settings.TryAdd("Modulith:Bootstrap:Workspace", "shop-a");
+        settings.TryAdd("Modulith:Bootstrap:AdminKey", "mk_test_admin_" + Guid.NewGuid().ToString("N"));
+        settings.TryAdd("Modulith:Bootstrap:WriteKey", "wk_test_write_" + Guid.NewGuid().ToString("N"));
+        settings["Modulith:Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Modulith:Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings.TryAdd("Serilog:MinimumLevel:Default", "Warning");
+        return new TestHost(new Factory(settings), settings["Modulith:Bootstrap:AdminKey"]!, settings["Modulith:Bootstrap:WriteKey"]!, dataDirectory);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Waits until every committed event has been applied to the grains.</summary>
+    public Task DrainAsync() => Services.GetRequiredService<EventDispatch>().DrainAllAsync();
+
+    public HttpClient ApiClient(string apiKey)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        return client;
+    }
+
+    public HttpClient Admin() => ApiClient(AdminKey);
+
+    public Task<HttpResponseMessage> SendAsync(string route, string json, string? writeKey = null, string contentType = "application/json")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = new StringContent(json, Encoding.UTF8, contentType) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes((writeKey ?? WriteKey) + ":")));
+        return Client.SendAsync(request);
+    }
+
+    public async Task SendOkAsync(string route, string json, string? writeKey = null)
+    {
+        using var response = await SendAsync(route, json, writeKey);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{route} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>The customer id an identifier resolves to, through the public search route.</summary>
+    public async Task<string?> FindCustomerAsync(string query, HttpClient? client = null)
+    {
+        var page = await (client ?? Admin()).GetFromJsonAsync<JsonElement>("/api/customers?" + query);
+        var items = page.GetProperty("items");
+        return items.GetArrayLength() == 0 ? null : items[0].GetProperty("id").GetString();
+    }
+
+    public async Task<JsonElement> ProfileAsync(string customerId, HttpClient? client = null) =>
+        await (client ?? Admin()).GetFromJsonAsync<JsonElement>($"/api/customers/{customerId}");
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _factory.DisposeAsync();
+    }
+
+    private sealed class Factory(Dictionary<string, string?> settings) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using Modulith.Customers.Identity;
+using Modulith.Customers.Profiles;
+using Modulith.Ingestion.Contracts;
+
+namespace Modulith.UnitTests.Customers;
+
+public sealed class ProfileFolderTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 1, 10, 0, 0, TimeSpan.Zero);
+    private long _sequence;
+
+    private IngestedEvent Event(string type, string? name, string payload, DateTimeOffset at, string? userId = null, string anonymousId = "anon", string? messageId = null) =>
+        new(++_sequence, "ws", messageId ?? "m" + _sequence, type, name, userId, anonymousId, null, at, at, payload);
+
+    [Fact]
+    public void Applying_the_same_event_twice_changes_nothing()
+    {
+        var state = new CustomerState();
+        var viewed = Event("track", "Product Viewed", "{}", T0);
+        Assert.True(ProfileFolder.Apply(state, viewed, null));
+        Assert.False(ProfileFolder.Apply(state, viewed, null));
+        Assert.Equal(1, state.Counters.ProductViews);
+        Assert.Equal(1, state.Counters.Events);
+    }
+
+    [Fact]
+    public void Sessions_end_after_30_minutes_without_events_and_time_on_site_is_summed()
+    {
+        var state = new CustomerState();
+        ProfileFolder.Apply(state, Event("page", null, "{}", T0), null);
+        ProfileFolder.Apply(state, Event("page", null, "{}", T0.AddSeconds(90)), null);
+        ProfileFolder.Apply(state, Event("page", null, "{}", T0.AddMinutes(40)), null);
+        ProfileFolder.Apply(state, Event("page", null, "{}", T0.AddMinutes(41)), null);
+        Assert.Equal(2, state.Counters.Sessions);
+        Assert.Equal(150, state.Counters.TimeOnSiteSeconds);
+    }
+
+    [Fact]
+    public void An_order_reported_twice_counts_once()
+    {
+        var state = new CustomerState();
+        const string order = """{"properties":{"order_id":"1001","revenue":120.50,"currency":"pln"}}""";
+        ProfileFolder.Apply(state, Event("track", "Order Completed", order, T0), null);
+        ProfileFolder.Apply(state, Event("track", "Order Completed", order, T0.AddMinutes(1)), null);
+        ProfileFolder.Apply(state, Event("track", "Order Completed", """{"properties":{"order_id":"1002","products":[{"price":10,"quantity":3}]}}""", T0.AddDays(1)), null);
+        Assert.Equal(2, state.Orders.Count);
+        Assert.Equal(150.50m, state.Orders.Revenue);
+        Assert.Equal("PLN", state.Orders.Currency);
+        Assert.Equal(T0, state.Orders.FirstOrderAt);
+        Assert.Equal(T0.AddDays(1), state.Orders.LastOrderAt);
+    }
+
+    [Fact]
+    public void Identify_links_normalised_email_and_phone_and_sets_traits()
+    {
+        var state = new CustomerState();
+        ProfileFolder.Apply(state, Event("identify", null, """{"traits":{"email":"Jane@Example.com","phone":"+48 601 234 567","firstName":"Jane"}}""", T0, userId: "u1"), null);
+        Assert.Contains(state.Identities, i => i is { Kind: IdentityKey.Email, Value: "jane@example.com" });
+        Assert.Contains(state.Identities, i => i is { Kind: IdentityKey.Phone, Value: "+48601234567" });
+        Assert.Contains(state.Identities, i => i is { Kind: IdentityKey.UserId, Value: "u1" });
+        Assert.Equal("\"Jane\"", state.Traits["firstName"]);
+    }
+
+    [Fact]
+    public void A_campaign_visit_becomes_a_classified_touchpoint_with_click_id()
+    {
+        var state = new CustomerState();
+        ProfileFolder.Apply(state, Event("page", null, """{"context":{"page":{"url":"https://shop.example/p?utm_source=google&utm_medium=cpc&utm_campaign=bf&gclid=abc","referrer":"https://www.google.com/"}}}""", T0), null);
+        var touch = Assert.Single(state.Touchpoints);
+        Assert.Equal("paid_search", touch.Channel);
+        Assert.Equal("bf", touch.Campaign);
+        Assert.Equal("gclid:abc", touch.ClickId);
+    }
+
+    [Fact]
+    public void A_new_session_without_a_source_is_a_direct_touchpoint_and_inner_navigation_is_not_a_referral()
+    {
+        var state = new CustomerState();
+        ProfileFolder.Apply(state, Event("page", null, """{"context":{"page":{"url":"https://shop.example/","referrer":""}}}""", T0), null);
+        ProfileFolder.Apply(state, Event("page", null, """{"context":{"page":{"url":"https://shop.example/b","referrer":"https://shop.example/"}}}""", T0.AddMinutes(1)), null);
+        var touch = Assert.Single(state.Touchpoints);
+        Assert.Equal("direct", touch.Channel);
+    }
+
+    [Fact]
+    public void Consents_are_taken_as_reported_and_the_latest_wins()
+    {
+        var state = new CustomerState();
+        ProfileFolder.Apply(state, Event("identify", null, """{"context":{"consent":{"categoryPreferences":{"marketing_email":true}}}}""", T0), null);
+        ProfileFolder.Apply(state, Event("identify", null, """{"context":{"consent":{"categoryPreferences":{"marketing_email":false}}}}""", T0.AddHours(1)), null);
+        Assert.False(state.Consents["marketing_email"].Granted);
+    }
+
+    [Fact]
+    public void Absorbing_a_profile_adds_its_counters_and_identities()
+    {
+        var target = new CustomerState();
+        var source = new CustomerState();
+        ProfileFolder.Apply(target, Event("track", "Product Viewed", "{}", T0, userId: "u1"), null);
+        ProfileFolder.Apply(source, Event("track", "Product Viewed", "{}", T0.AddDays(-2), anonymousId: "other"), null);
+        ProfileFolder.Absorb(target, source);
+        Assert.Equal(2, target.Counters.ProductViews);
+        Assert.Equal(2, target.Counters.Sessions);
+        Assert.Equal(T0.AddDays(-2), target.FirstSeen);
+        Assert.Contains(target.Identities, i => i.Value == "other");
+    }
+
+    [Fact]
+    public void A_disputed_identifier_is_never_linked()
+    {
+        var state = new CustomerState();
+        state.DisputedIdentities.Add("email:jane@example.com");
+        ProfileFolder.Apply(state, Event("identify", null, """{"traits":{"email":"jane@example.com"}}""", T0, userId: "u2"), null);
+        Assert.DoesNotContain(state.Identities, i => i.Kind == IdentityKey.Email);
+    }
+}

@@ -1,0 +1,176 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Modulith.Ingestion.Segment;
+
+namespace Modulith.UnitTests.Ingestion;
+
+public sealed class SegmentNormalizerTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
+
+    private static NormalizeResult Single(string json, string type = "track") => SegmentNormalizer.NormalizeSingle(Encoding.UTF8.GetBytes(json), type, Now);
+
+    private static NormalizeResult Batch(string json) => SegmentNormalizer.NormalizeBatch(Encoding.UTF8.GetBytes(json), Now);
+
+    [Fact]
+    public void A_track_without_user_or_anonymous_id_is_rejected()
+    {
+        var result = Single("""{"event":"Product Viewed"}""");
+        Assert.Equal("Either 'userId' or 'anonymousId' is required.", result.Error);
+    }
+
+    [Fact]
+    public void A_track_needs_an_event_name()
+    {
+        Assert.Contains("'event' is required", Single("""{"userId":"u1"}""").Error);
+        Assert.Contains("'event' is required", Single("""{"userId":"u1","event":"  "}""").Error);
+    }
+
+    [Theory]
+    [InlineData("""{"userId":{"a":1},"event":"x"}""", "'userId' must be a string or a number.")]
+    [InlineData("""{"userId":"u","event":"x","properties":[1]}""", "'properties' must be an object.")]
+    [InlineData("""{"userId":"u","event":"x","timestamp":"yesterday"}""", "'timestamp' must be an ISO 8601 date-time string.")]
+    [InlineData("""[1,2]""", "The body must be a JSON object.")]
+    [InlineData("", "The body is empty; send a JSON object.")]
+    public void Wrong_types_get_a_clear_message(string json, string expected)
+    {
+        Assert.Equal(expected, Single(json).Error);
+    }
+
+    [Fact]
+    public void Invalid_json_is_rejected_with_the_parser_message()
+    {
+        Assert.StartsWith("The body is not valid JSON", Single("""{"userId":"u1",""").Error);
+    }
+
+    [Fact]
+    public void Numeric_user_ids_are_kept_as_text()
+    {
+        var result = Single("""{"userId":450789469,"event":"Signed Up"}""");
+        Assert.Null(result.Error);
+        Assert.Equal("450789469", result.Events[0].UserId);
+    }
+
+    [Fact]
+    public void An_event_over_32_KB_is_rejected()
+    {
+        var big = new string('x', 33 * 1024);
+        Assert.Contains("32 KB", Single("{\"userId\":\"u\",\"event\":\"x\",\"properties\":{\"p\":\"" + big + "\"}}").Error);
+    }
+
+    [Fact]
+    public void A_batch_over_500_KB_is_rejected()
+    {
+        var message = "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"x\",\"properties\":{\"p\":\"" + new string('x', 20 * 1024) + "\"}}";
+        var json = "{\"batch\":[" + string.Join(',', Enumerable.Repeat(message, 26)) + "]}";
+        Assert.Contains("500 KB", Batch(json).Error);
+    }
+
+    [Fact]
+    public void A_bad_message_in_a_batch_names_its_index_and_nothing_is_accepted()
+    {
+        var result = Batch("""{"batch":[{"type":"track","userId":"u","event":"a"},{"type":"track","userId":"u"}]}""");
+        Assert.StartsWith("batch[1]:", result.Error);
+        Assert.Empty(result.Events);
+    }
+
+    [Fact]
+    public void Batch_messages_need_a_known_type()
+    {
+        Assert.StartsWith("batch[0]: 'type' must be one of", Batch("""{"batch":[{"type":"order","userId":"u"}]}""").Error);
+    }
+
+    [Fact]
+    public void An_empty_batch_is_rejected()
+    {
+        Assert.Equal("'batch' is empty.", Batch("""{"batch":[]}""").Error);
+    }
+
+    [Fact]
+    public void Ga4_names_are_mapped_to_segment_ecommerce_names_with_their_parameters()
+    {
+        var result = Single("""{"anonymousId":"a","event":"purchase","properties":{"transaction_id":"T1","value":12.5,"currency":"EUR","items":[{"item_id":"SKU","item_name":"Shoe"}]}}""");
+        var e = Assert.Single(result.Events);
+        Assert.Equal("Order Completed", e.Name);
+        var payload = JsonNode.Parse(e.Payload)!;
+        Assert.Equal("purchase", payload["originalEvent"]!.GetValue<string>());
+        Assert.Equal("T1", payload["properties"]!["order_id"]!.GetValue<string>());
+        Assert.Equal(12.5m, payload["properties"]!["revenue"]!.GetValue<decimal>());
+        Assert.Equal("SKU", payload["properties"]!["products"]![0]!["product_id"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("view_item", "Product Viewed")]
+    [InlineData("view_product", "Product Viewed")]
+    [InlineData("add_to_cart", "Product Added")]
+    [InlineData("begin_checkout", "Checkout Started")]
+    [InlineData("sign_up", "Signed Up")]
+    [InlineData("generate_lead", "Lead Generated")]
+    [InlineData("Product Viewed", "Product Viewed")]
+    public void Event_names_are_normalised(string sent, string stored)
+    {
+        Assert.Equal(stored, Single($$"""{"anonymousId":"a","event":"{{sent}}"}""").Events[0].Name);
+    }
+
+    [Fact]
+    public void Client_clock_skew_is_corrected_with_sent_at()
+    {
+        // The client's clock is 1 hour fast: it says the event happened 10 s before it was sent.
+        var result = Single("""{"userId":"u","event":"x","timestamp":"2026-11-22T13:00:00Z","sentAt":"2026-11-22T13:00:10Z"}""");
+        Assert.Equal(Now.AddSeconds(-10), result.Events[0].Timestamp);
+    }
+
+    [Fact]
+    public void Without_sent_at_the_timestamp_is_taken_as_is()
+    {
+        var result = Single("""{"userId":"u","event":"x","timestamp":"2020-01-02T03:04:05Z"}""");
+        Assert.Equal(new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero), result.Events[0].Timestamp);
+    }
+
+    [Fact]
+    public void Without_a_timestamp_the_receive_time_is_used()
+    {
+        Assert.Equal(Now, Single("""{"userId":"u","event":"x"}""").Events[0].Timestamp);
+    }
+
+    [Fact]
+    public void A_missing_message_id_is_generated_and_the_write_key_is_not_stored()
+    {
+        var result = Single("""{"userId":"u","event":"x","writeKey":"secret"}""");
+        Assert.Equal("secret", result.WriteKey);
+        Assert.StartsWith("srv-", result.Events[0].MessageId);
+        Assert.DoesNotContain("secret", result.Events[0].Payload);
+    }
+
+    [Fact]
+    public void Alias_needs_user_id_and_previous_id()
+    {
+        Assert.Equal("alias requires both 'userId' and 'previousId'.", Single("""{"userId":"u"}""", "alias").Error);
+        Assert.Null(Single("""{"userId":"u","previousId":"a"}""", "alias").Error);
+    }
+
+    [Fact]
+    public void Group_needs_a_group_id()
+    {
+        Assert.Equal("'groupId' is required for group.", Single("""{"userId":"u"}""", "group").Error);
+    }
+
+    [Fact]
+    public void Batch_context_is_merged_into_each_message_without_overwriting()
+    {
+        var result = Batch("""{"context":{"ip":"1.2.3.4","locale":"pl"},"batch":[{"type":"page","anonymousId":"a","context":{"locale":"en"}}]}""");
+        var context = JsonNode.Parse(result.Events[0].Payload)!["context"]!;
+        Assert.Equal("1.2.3.4", context["ip"]!.GetValue<string>());
+        Assert.Equal("en", context["locale"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void The_partition_is_stable_for_a_workspace_and_id()
+    {
+        var a = SegmentNormalizer.PartitionOf("ws", "user-1");
+        Assert.Equal(a, SegmentNormalizer.PartitionOf("ws", "user-1"));
+        Assert.InRange(a, 0, SegmentNormalizer.PartitionCount - 1);
+        var spread = Enumerable.Range(0, 1000).Select(i => SegmentNormalizer.PartitionOf("ws", "u" + i)).Distinct().Count();
+        Assert.Equal(SegmentNormalizer.PartitionCount, spread);
+    }
+}
