@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Modulith.IntegrationTests.Infrastructure;
+
+namespace Modulith.IntegrationTests.Durability;
+
+/// <summary>The host killed with SIGKILL right after acknowledging batches loses nothing and counts nothing twice.</summary>
+public sealed class CrashRecoveryTests
+{
+    private const int Users = 40;
+    private const int Batches = 60;
+    private const int EventsPerBatch = 25;
+
+    [Fact]
+    public Task Embedded_mode_keeps_every_acknowledged_event_after_sigkill() =>
+        RunAsync(new Dictionary<string, string> { ["Modulith__DataDirectory"] = Path.Combine(Path.GetTempPath(), "modulith-crash-" + Guid.NewGuid().ToString("N")) });
+
+    [Fact]
+    public async Task Cluster_mode_keeps_every_acknowledged_event_after_sigkill() =>
+        await RunAsync(new Dictionary<string, string>
+        {
+            ["Modulith__Storage__Provider"] = "PostgreSql",
+            ["Modulith__Storage__ConnectionString"] = await Postgres.CreateDatabaseAsync(),
+            ["Modulith__Cluster__ClusterId"] = "crash-" + Guid.NewGuid().ToString("N")[..6],
+        });
+
+    private static async Task RunAsync(Dictionary<string, string> environment)
+    {
+        var admin = "mk_crash_" + Guid.NewGuid().ToString("N");
+        var write = "wk_crash_" + Guid.NewGuid().ToString("N");
+        environment["Modulith__Bootstrap__AdminKey"] = admin;
+        environment["Modulith__Bootstrap__WriteKey"] = write;
+        // The restarted server keeps its address, as a real one does; Orleans then retires the killed generation at once.
+        environment["Modulith__Cluster__SiloPort"] = TestHost.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        environment["Modulith__Cluster__GatewayPort"] = TestHost.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var batches = Enumerable.Range(0, Batches).Select(b => BatchBody(run, b)).ToList();
+        var expected = new int[Users];
+        for (var b = 0; b < Batches; b++)
+        {
+            for (var e = 0; e < EventsPerBatch; e++)
+            {
+                expected[(b * EventsPerBatch + e) % Users]++;
+            }
+        }
+
+        await using (var host = await HostProcess.StartAsync(environment))
+        {
+            using var client = WriteClient(host, write);
+            // Four concurrent senders; the process is killed the moment the last acknowledgement arrives.
+            await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (body, token) =>
+            {
+                using var response = await client.PostAsync("/v1/batch", new StringContent(body, Encoding.UTF8, "application/json"), token);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            });
+            host.Kill();
+        }
+
+        await using (var restarted = await HostProcess.StartAsync(environment))
+        {
+            using var api = restarted.Client(admin);
+            await AssertCountsAsync(api, run, expected, TimeSpan.FromSeconds(90));
+
+            using var client = WriteClient(restarted, write);
+            foreach (var body in batches)
+            {
+                using var response = await client.PostAsync("/v1/batch", new StringContent(body, Encoding.UTF8, "application/json"));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            await AssertCountsAsync(api, run, expected, TimeSpan.Zero);
+        }
+    }
+
+    private static HttpClient WriteClient(HostProcess host, string writeKey)
+    {
+        var client = host.Client();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
+        return client;
+    }
+
+    private static string BatchBody(string run, int batch)
+    {
+        var messages = Enumerable.Range(0, EventsPerBatch).Select(e =>
+        {
+            var n = batch * EventsPerBatch + e;
+            return $$$"""{"type":"track","userId":"{{{run}}}-u{{{n % Users}}}","event":"Product Viewed","messageId":"{{{run}}}-{{{n}}}"}""";
+        });
+        return "{\"batch\":[" + string.Join(',', messages) + "]}";
+    }
+
+    private static async Task AssertCountsAsync(HttpClient api, string run, int[] expected, TimeSpan patience)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        while (true)
+        {
+            var actual = new int[Users];
+            for (var u = 0; u < Users; u++)
+            {
+                var page = await api.GetFromJsonAsync<JsonElement>($"/api/customers?userId={run}-u{u}");
+                var items = page.GetProperty("items");
+                if (items.GetArrayLength() == 1)
+                {
+                    var profile = await api.GetFromJsonAsync<JsonElement>($"/api/customers/{items[0].GetProperty("id").GetString()}");
+                    actual[u] = profile.GetProperty("metrics").GetProperty("productViews").GetInt32();
+                }
+            }
+
+            if (actual.SequenceEqual(expected) || DateTime.UtcNow > deadline)
+            {
+                Assert.Equal(expected, actual);
+                return;
+            }
+
+            await Task.Delay(500);
+        }
+    }
+}
