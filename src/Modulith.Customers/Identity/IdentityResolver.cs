@@ -8,34 +8,36 @@ namespace Modulith.Customers.Identity;
 /// </summary>
 internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
 {
+    private const int MaxHops = 16;
+
     public string NewCustomerId() => "cus_" + Guid.CreateVersion7(clock.GetUtcNow()).ToString("N");
 
     /// <summary>Answers the customer id and whether a merge happened (which invalidates earlier resolutions).</summary>
+    /// <remarks>
+    /// The highest-priority identifier (the userId when there is one) decides the survivor through an atomic claim on its
+    /// index grain, so concurrent resolutions of one person agree on one profile and merge the others into it.
+    /// </remarks>
     public async Task<(string CustomerId, bool Merged)> ResolveAsync(string workspaceId, IReadOnlyList<IdentityKey> ids)
     {
         var owners = await Task.WhenAll(ids.Select(id => Index(workspaceId, id).GetOwnerAsync()));
-        var userIdIndex = ids.ToList().FindIndex(id => id.Kind == IdentityKey.UserId);
-        string? target = null;
-        if (userIdIndex >= 0 && owners[userIdIndex] is null)
+        var leadsWithUserId = ids[0].Kind == IdentityKey.UserId;
+        var candidate = owners.FirstOrDefault(o => o is not null);
+        if (owners[0] is null && leadsWithUserId && candidate is not null && (await UserIdsOf(workspaceId, candidate)).Any(u => u != ids[0].Value))
         {
             // An unknown userId joins the profile of the event's other identifiers only if that profile has no other userId.
-            var other = owners.FirstOrDefault(o => o is not null);
-            if (other is not null && (await UserIdsOf(workspaceId, other)).Any(u => u != ids[userIdIndex].Value))
-            {
-                target = await Index(workspaceId, ids[userIdIndex]).ClaimAsync(NewCustomerId());
-                owners[userIdIndex] = target;
-            }
+            candidate = null;
         }
 
-        target ??= owners.FirstOrDefault(o => o is not null) ?? await Index(workspaceId, ids[0]).ClaimAsync(NewCustomerId());
+        var target = owners[0] ?? await Index(workspaceId, ids[0]).ClaimAsync(candidate ?? NewCustomerId());
+        owners[0] = target;
         var targetUserIds = new HashSet<string>(await UserIdsOf(workspaceId, target), StringComparer.Ordinal);
-        if (userIdIndex >= 0 && (owners[userIdIndex] is null || owners[userIdIndex] == target))
+        if (leadsWithUserId)
         {
-            targetUserIds.Add(ids[userIdIndex].Value);
+            targetUserIds.Add(ids[0].Value);
         }
 
         var merged = false;
-        for (var i = 0; i < ids.Count; i++)
+        for (var i = 1; i < ids.Count; i++)
         {
             var owner = owners[i] ?? await Index(workspaceId, ids[i]).ClaimAsync(target);
             if (owner == target)
@@ -43,55 +45,62 @@ internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
                 continue;
             }
 
-            merged |= await TryMergeAsync(workspaceId, target, targetUserIds, owner, ids[i]);
+            var (survivor, didMerge) = await TryMergeAsync(workspaceId, target, targetUserIds, owner, ids[i]);
+            target = survivor;
+            merged |= didMerge;
         }
 
         return (target, merged);
     }
 
-    private async Task<bool> TryMergeAsync(string workspaceId, string target, HashSet<string> targetUserIds, string other, IdentityKey via)
+    private async Task<(string Survivor, bool Merged)> TryMergeAsync(string workspaceId, string target, HashSet<string> targetUserIds, string other, IdentityKey via)
     {
-        var otherState = await Customer(workspaceId, other).GetStateAsync();
-        if (otherState?.ForwardedTo is { } forwarded)
+        for (var hop = 0; hop < MaxHops; hop++)
         {
-            if (forwarded == target)
+            var otherState = await Customer(workspaceId, other).GetStateAsync();
+            if (otherState?.ForwardedTo is { } forwarded)
             {
-                return false;
+                if (forwarded == target)
+                {
+                    return (target, false);
+                }
+
+                other = forwarded;
+                continue;
             }
 
-            other = forwarded;
-            otherState = await Customer(workspaceId, other).GetStateAsync();
+            var otherUserIds = otherState?.Identities.Where(i => i.Kind == IdentityKey.UserId).Select(i => i.Value).ToList() ?? [];
+            if (targetUserIds.Count > 0 && otherUserIds.Count > 0 && !otherUserIds.Any(targetUserIds.Contains))
+            {
+                var now = clock.GetUtcNow();
+                const string reason = "The profiles have different userIds; they are never merged automatically.";
+                await Customer(workspaceId, target).RecordConflictAsync(new IdentityConflict { At = now, Identity = via.ToString(), OtherCustomerId = other, Reason = reason }, via.ToString());
+                await Customer(workspaceId, other).RecordConflictAsync(new IdentityConflict { At = now, Identity = via.ToString(), OtherCustomerId = target, Reason = reason }, null);
+                return (target, false);
+            }
+
+            var handOff = await Customer(workspaceId, other).HandOffAsync(target);
+            if (handOff is null)
+            {
+                continue; // merged elsewhere meanwhile: follow it
+            }
+
+            var survivor = await Customer(workspaceId, target).AbsorbAsync(handOff, $"linked by {via}");
+            foreach (var identity in handOff.Identities)
+            {
+                await Index(workspaceId, new IdentityKey(identity.Kind, identity.Value)).RepointAsync(other, survivor);
+            }
+
+            await Index(workspaceId, via).RepointAsync(other, survivor);
+            foreach (var userId in otherUserIds)
+            {
+                targetUserIds.Add(userId);
+            }
+
+            return (survivor, true);
         }
 
-        var otherUserIds = otherState?.Identities.Where(i => i.Kind == IdentityKey.UserId).Select(i => i.Value).ToList() ?? [];
-        if (targetUserIds.Count > 0 && otherUserIds.Count > 0 && !otherUserIds.Any(targetUserIds.Contains))
-        {
-            var now = clock.GetUtcNow();
-            const string reason = "The profiles have different userIds; they are never merged automatically.";
-            await Customer(workspaceId, target).RecordConflictAsync(new IdentityConflict { At = now, Identity = via.ToString(), OtherCustomerId = other, Reason = reason }, via.ToString());
-            await Customer(workspaceId, other).RecordConflictAsync(new IdentityConflict { At = now, Identity = via.ToString(), OtherCustomerId = target, Reason = reason }, null);
-            return false;
-        }
-
-        var handOff = await Customer(workspaceId, other).HandOffAsync(target);
-        if (handOff is null)
-        {
-            return false;
-        }
-
-        await Customer(workspaceId, target).AbsorbAsync(handOff, $"linked by {via}");
-        foreach (var identity in handOff.Identities)
-        {
-            await Index(workspaceId, new IdentityKey(identity.Kind, identity.Value)).RepointAsync(other, target);
-        }
-
-        await Index(workspaceId, via).RepointAsync(other, target);
-        foreach (var userId in otherUserIds)
-        {
-            targetUserIds.Add(userId);
-        }
-
-        return true;
+        throw new InvalidOperationException($"Merging into {target} followed more than {MaxHops} forwards from {other}.");
     }
 
     private async Task<IReadOnlyList<string>> UserIdsOf(string workspaceId, string customerId)

@@ -18,8 +18,11 @@ internal interface ICustomerGrain : IGrainWithStringKey
     /// <summary>Marks this profile as merged into the survivor and hands over its state (idempotent).</summary>
     Task<CustomerState?> HandOffAsync(string survivorId);
 
-    /// <summary>Absorbs a merged-away profile and records the merge so it can be undone (idempotent).</summary>
-    Task AbsorbAsync(CustomerState source, string reason);
+    /// <summary>
+    /// Absorbs a merged-away profile and records the merge so it can be undone (idempotent). When this profile was itself
+    /// merged away meanwhile, the source is passed on to the survivor. Answers the profile that absorbed it.
+    /// </summary>
+    Task<string> AbsorbAsync(CustomerState source, string reason);
 
     /// <summary>Records an identity conflict that was not merged; <paramref name="disputed"/> is an identifier this profile must not hold.</summary>
     Task RecordConflictAsync(IdentityConflict conflict, string? disputed);
@@ -117,11 +120,16 @@ internal sealed class CustomerGrain(
         return S;
     }
 
-    public async Task AbsorbAsync(CustomerState source, string reason)
+    public async Task<string> AbsorbAsync(CustomerState source, string reason)
     {
+        if (S.ForwardedTo is { } survivor)
+        {
+            return await GrainFactory.GetGrain<ICustomerGrain>($"{Key.Workspace}/{survivor}").AbsorbAsync(source, reason);
+        }
+
         if (S.Merges.Exists(m => m.SourceCustomerId == source.Id))
         {
-            return;
+            return S.Id;
         }
 
         EnsureCreated();
@@ -139,6 +147,7 @@ internal sealed class CustomerGrain(
         ProfileFolder.Absorb(S, source);
         S.Merges.Add(record);
         await state.WriteStateAsync();
+        return S.Id;
     }
 
     public async Task RecordConflictAsync(IdentityConflict conflict, string? disputed)

@@ -1,7 +1,7 @@
 namespace Modulith.Customers.Touchpoints;
 
 /// <summary>The default channel grouping of SPEC §2 (Attribution conventions), as a pure function.</summary>
-public static class ChannelClassifier
+internal static class ChannelClassifier
 {
     private static readonly string[] SearchEngines = ["google.", "bing.", "yahoo.", "duckduckgo.", "baidu.", "yandex.", "ecosia.", "ask.", "aol.", "seznam.", "naver.", "startpage."];
     private static readonly string[] SocialNetworks = ["facebook.", "fb.", "instagram.", "t.co", "twitter.", "x.com", "linkedin.", "lnkd.in", "pinterest.", "reddit.", "tiktok.", "youtube.", "snapchat.", "vk.com", "wykop.", "threads.net"];
