@@ -38,14 +38,30 @@ echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') listening on
 # Each test creates its own database on this server.
 export MODULITH_TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50"
 
+# The real Segment npm client, for the client compatibility test.
+if ! command -v node >/dev/null 2>&1; then
+  echo "Installing Node.js from Debian packages..."
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+(cd tests/clients/segment-node && npm install --no-audit --no-fund --silent)
+
 dotnet build Modulith.sln -c Release -nologo -v quiet
 status=0
+logs=$(mktemp -d /tmp/modulith-tests.XXXXXX)
 for project in tests/Modulith.UnitTests tests/Modulith.ArchitectureTests tests/Modulith.IntegrationTests; do
-  dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee /tmp/modulith-test-$(basename "$project").log | grep -E "^\s*(Passed|Failed|Skipped) [A-Z]|Total tests|Passed!|Failed!|error" || true
-  if grep -qE "Failed!|error" /tmp/modulith-test-$(basename "$project").log; then status=1; fi
+  log="$logs/$(basename "$project").log"
+  echo "== $project"
+  if ! dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" > "$log" 2>&1; then
+    status=1
+    # Show what failed, with its message and stack.
+    grep -E -A 25 "^\s*Failed [A-Z]" "$log" || tail -n 60 "$log"
+  fi
+  grep -E "^(Passed|Failed)!" "$log" || true
 done
 
-passed=$(cat /tmp/modulith-test-*.log | grep -cE "^\s*Passed [A-Z]" || true)
-failed=$(cat /tmp/modulith-test-*.log | grep -cE "^\s*Failed [A-Z]" || true)
+passed=$(cat "$logs"/*.log | grep -cE "^\s*Passed [A-Z]" || true)
+failed=$(cat "$logs"/*.log | grep -cE "^\s*Failed [A-Z]" || true)
+rm -rf "$logs"
 echo "$passed passed, $failed failed"
 exit $status

@@ -40,7 +40,11 @@ internal sealed class CustomerEventConsumer(IGrainFactory grains, IdentityResolv
         for (var g = 0; g < groups.Count; g++)
         {
             finalOwner[groups[g].Key] = outcomes[g].CustomerId;
-            summaries[outcomes[g].Summary.Id] = outcomes[g].Summary;
+            if (outcomes[g].Summary is { } summary)
+            {
+                summaries[summary.Id] = summary;
+            }
+
             if (groups[g].Key != outcomes[g].CustomerId)
             {
                 summaries.TryAdd(groups[g].Key, new CustomerListEntry(groups[g].Key, null, null, null, null, null, outcomes[g].CustomerId));
@@ -51,14 +55,14 @@ internal sealed class CustomerEventConsumer(IGrainFactory grains, IdentityResolv
         return owners.Select(o => finalOwner[o]).ToArray();
     }
 
-    private async Task<(string CustomerId, CustomerListEntry Summary)> ApplyAsync(string workspaceId, string customerId, IReadOnlyList<IngestedEvent> events)
+    private async Task<(string CustomerId, CustomerListEntry? Summary)> ApplyAsync(string workspaceId, string customerId, IReadOnlyList<IngestedEvent> events)
     {
         for (var hop = 0; hop < MaxForwards; hop++)
         {
             var outcome = await grains.GetGrain<ICustomerGrain>($"{workspaceId}/{customerId}").ApplyAsync(events);
             if (outcome.ForwardedTo is null)
             {
-                return (customerId, outcome.Summary!);
+                return (customerId, outcome.Summary);
             }
 
             customerId = outcome.ForwardedTo;

@@ -72,6 +72,8 @@ internal sealed class CustomerGrain(
     IOptions<CustomersOptions> options,
     TimeProvider clock) : Grain, ICustomerGrain
 {
+    private CustomerListEntry? _lastSummary;
+
     private CustomerState S => state.State;
 
     private (string Workspace, string Customer) Key
@@ -102,7 +104,16 @@ internal sealed class CustomerGrain(
             await state.WriteStateAsync();
         }
 
-        return new ApplyOutcome(null, CustomerListEntry.Of(S));
+        // The search directory needs an update when a listed field changed; its lastSeen is kept to the hour.
+        var summary = CustomerListEntry.Of(S);
+        if (_lastSummary is not null && summary with { LastSeen = _lastSummary.LastSeen } == _lastSummary &&
+            summary.LastSeen - _lastSummary.LastSeen < TimeSpan.FromHours(1))
+        {
+            return new ApplyOutcome(null, null);
+        }
+
+        _lastSummary = summary;
+        return new ApplyOutcome(null, summary);
     }
 
     public Task<CustomerState?> GetStateAsync() => Task.FromResult(S.Exists ? S : null);

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Modulith.Ingestion.Segment;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Modulith.Benchmarks.Load;
+
+/// <summary>The durable-write baselines: the same event rows written straight into the same table definition.</summary>
+public static class DurableBaselines
+{
+    internal static IReadOnlyList<NormalizedEvent> Rows(IReadOnlyList<(string Route, string Body, int Events)> batches)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return batches.SelectMany(b => SegmentNormalizer.NormalizeBatch(Encoding.UTF8.GetBytes(b.Body), now).Events).ToList();
+    }
+
+    /// <summary>Binary COPY of the rows into a copy of the events table (same columns and indexes); answers rows per second.</summary>
+    internal static async Task<double> PostgresCopyAsync(string connectionString, IReadOnlyList<NormalizedEvent> rows)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using (var create = new NpgsqlCommand("DROP TABLE IF EXISTS copy_baseline; CREATE TABLE copy_baseline (LIKE events INCLUDING ALL)", connection))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var clock = Stopwatch.StartNew();
+        await using (var writer = await connection.BeginBinaryImportAsync(
+            "COPY copy_baseline (workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var e in rows)
+            {
+                await writer.StartRowAsync();
+                await writer.WriteAsync("bench", NpgsqlDbType.Text);
+                await writer.WriteAsync(e.MessageId, NpgsqlDbType.Text);
+                await writer.WriteAsync(e.Partition("bench"), NpgsqlDbType.Integer);
+                await writer.WriteAsync(e.Type, NpgsqlDbType.Text);
+                await WriteNullableAsync(writer, e.Name);
+                await WriteNullableAsync(writer, e.UserId);
+                await WriteNullableAsync(writer, e.AnonymousId);
+                await WriteNullableAsync(writer, e.PreviousId);
+                await writer.WriteAsync(e.Timestamp.ToUnixTimeMilliseconds(), NpgsqlDbType.Bigint);
+                await writer.WriteAsync(e.ReceivedAt.ToUnixTimeMilliseconds(), NpgsqlDbType.Bigint);
+                await writer.WriteAsync(e.Payload, NpgsqlDbType.Text);
+            }
+
+            await writer.CompleteAsync();
+        }
+
+        return rows.Count / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>A prepared insert loop in one transaction into a fresh SQLite file with the events schema; answers rows per second.</summary>
+    internal static async Task<double> SqliteInsertAsync(string directory, IReadOnlyList<NormalizedEvent> rows)
+    {
+        Directory.CreateDirectory(directory);
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(directory, "baseline.db")}");
+        await connection.OpenAsync();
+        await using (var pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + new Ingestion.EventLog.EventLogSchema().Scripts.First().Sqlite;
+            await pragma.ExecuteNonQueryAsync();
+        }
+
+        var clock = Stopwatch.StartNew();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = (SqliteTransaction)transaction;
+        insert.CommandText = "INSERT INTO events (workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload) " +
+            "VALUES ($ws, $mid, $part, $type, $name, $uid, $aid, $pid, $ts, $rcv, $payload)";
+        foreach (var name in (string[])["$ws", "$mid", "$part", "$type", "$name", "$uid", "$aid", "$pid", "$ts", "$rcv", "$payload"])
+        {
+            insert.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+        }
+
+        await insert.PrepareAsync();
+        foreach (var e in rows)
+        {
+            var p = insert.Parameters;
+            p[0].Value = "bench";
+            p[1].Value = e.MessageId;
+            p[2].Value = e.Partition("bench");
+            p[3].Value = e.Type;
+            p[4].Value = (object?)e.Name ?? DBNull.Value;
+            p[5].Value = (object?)e.UserId ?? DBNull.Value;
+            p[6].Value = (object?)e.AnonymousId ?? DBNull.Value;
+            p[7].Value = (object?)e.PreviousId ?? DBNull.Value;
+            p[8].Value = e.Timestamp.ToUnixTimeMilliseconds();
+            p[9].Value = e.ReceivedAt.ToUnixTimeMilliseconds();
+            p[10].Value = e.Payload;
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await transaction.CommitAsync();
+        return rows.Count / clock.Elapsed.TotalSeconds;
+    }
+
+    private static Task WriteNullableAsync(NpgsqlBinaryImporter writer, string? value) =>
+        value is null ? writer.WriteNullAsync() : writer.WriteAsync(value, NpgsqlDbType.Text);
+}

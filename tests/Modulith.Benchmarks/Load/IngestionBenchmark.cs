@@ -1,0 +1,142 @@
+using System.Globalization;
+using Npgsql;
+
+namespace Modulith.Benchmarks.Load;
+
+/// <summary>
+/// <c>ingest</c>: end-to-end ingestion throughput of the real host, each figure next to its baseline measured in the same run:
+/// single events against a bare Kestrel endpoint that only parses the JSON; batched durable events in both storage modes
+/// against writing the same rows straight into the same table (PostgreSQL binary COPY, SQLite prepared inserts).
+/// </summary>
+public static class IngestionBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var seconds = Option(args, "--seconds", 10);
+        var concurrency = Option(args, "--concurrency", 32);
+        var batchSize = Option(args, "--batch-size", 100);
+        var postgres = OptionText(args, "--postgres") ?? Environment.GetEnvironmentVariable("MODULITH_BENCH_POSTGRES");
+        var duration = TimeSpan.FromSeconds(seconds);
+        // Tiered JIT and PGO keep recompiling for the first seconds under load: measure warm servers only.
+        var warmup = TimeSpan.FromSeconds(Option(args, "--warmup", 15));
+        var rows = new List<string>();
+        void Report(string line)
+        {
+            rows.Add(line);
+            Console.WriteLine(line);
+        }
+
+        Console.WriteLine($"# Ingestion benchmark: {Environment.ProcessorCount} cores, {seconds} s per run after {warmup.TotalSeconds} s warm-up, {concurrency} concurrent senders");
+        var singles = LoadRunner.SingleMessages(1, 400_000);
+        var batches = LoadRunner.Batches(2, 4_000, batchSize);
+        const string writeKey = "wk_bench";
+
+        LoadRunner.Result baseline;
+        await using (var server = await ServerProcess.StartBaselineAsync())
+        {
+            baseline = await LoadRunner.RunAsync(server.Address, writeKey, singles, concurrency, duration, warmup);
+        }
+
+        LoadRunner.Result single;
+        LoadRunner.Result batchedSqlite;
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "modulith-bench-" + Guid.NewGuid().ToString("N"));
+        await using (var host = await ServerProcess.StartModulithAsync(Embedded(dataDirectory, writeKey)))
+        {
+            single = await LoadRunner.RunAsync(host.Address, writeKey, singles, concurrency, duration, warmup);
+        }
+
+        double dispatchRate;
+        await using (var host = await ServerProcess.StartModulithAsync(Embedded(dataDirectory + "-batch", writeKey)))
+        {
+            batchedSqlite = await LoadRunner.RunAsync(host.Address, writeKey, batches, Math.Min(concurrency, 8), duration, warmup);
+            dispatchRate = await DispatchRateAsync(Path.Combine(dataDirectory + "-batch", "modulith.db"));
+        }
+
+        var baselineRows = DurableBaselines.Rows(batches.Take(1_000).ToList());
+        var sqliteInsert = await DurableBaselines.SqliteInsertAsync(dataDirectory + "-raw", baselineRows);
+
+        Report("");
+        Report("| Measurement | Modulith | Baseline (same run) | Ratio |");
+        Report("|---|---|---|---|");
+        Report($"| Single events, 1 per request (events/s) | {single.EventsPerSecond:N0} (p50 {single.Percentile(0.5):N1} ms, p99 {single.Percentile(0.99):N1} ms) | bare Kestrel + JSON parse: {baseline.EventsPerSecond:N0} (p99 {baseline.Percentile(0.99):N1} ms) | {single.EventsPerSecond / baseline.EventsPerSecond:P0} |");
+        Report($"| Events applied to profiles (identity resolution, customer grains, state persisted), embedded SQLite (events/s) | {dispatchRate:N0} | - | - |");
+        Report($"| Batched durable events, embedded SQLite, {batchSize}/batch (events/s) | {batchedSqlite.EventsPerSecond:N0} (p99 {batchedSqlite.Percentile(0.99):N1} ms per batch) | SQLite prepared inserts, one transaction: {sqliteInsert:N0} rows/s | {batchedSqlite.EventsPerSecond / sqliteInsert:P0} |");
+
+        if (postgres is not null)
+        {
+            var database = await CreateDatabaseAsync(postgres);
+            LoadRunner.Result batchedPostgres;
+            await using (var host = await ServerProcess.StartModulithAsync(new Dictionary<string, string>
+            {
+                ["Modulith__Storage__Provider"] = "PostgreSql",
+                ["Modulith__Storage__ConnectionString"] = database,
+                ["Modulith__Bootstrap__AdminKey"] = "mk_bench",
+                ["Modulith__Bootstrap__WriteKey"] = writeKey,
+            }))
+            {
+                batchedPostgres = await LoadRunner.RunAsync(host.Address, writeKey, batches, Math.Min(concurrency, 8), duration, warmup);
+            }
+
+            var copy = await DurableBaselines.PostgresCopyAsync(database, baselineRows);
+            Report($"| Batched durable events, PostgreSQL, {batchSize}/batch (events/s) | {batchedPostgres.EventsPerSecond:N0} (p99 {batchedPostgres.Percentile(0.99):N1} ms per batch) | PostgreSQL binary COPY of the same rows: {copy:N0} rows/s | {batchedPostgres.EventsPerSecond / copy:P0} |");
+            Report($"| Batched durable events, embedded SQLite vs PostgreSQL COPY | {batchedSqlite.EventsPerSecond:N0} | {copy:N0} | {batchedSqlite.EventsPerSecond / copy:P0} |");
+        }
+
+        Report("");
+        Report($"Failures (non-200 answers or errors) during measurement: single {single.Failures}, baseline {baseline.Failures}, batched SQLite {batchedSqlite.Failures}.");
+        return 0;
+    }
+
+    /// <summary>Events applied per second from the first event to the last applied one, waiting until the backlog is empty.</summary>
+    private static async Task<double> DispatchRateAsync(string databaseFile)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databaseFile};Mode=ReadOnly");
+        await connection.OpenAsync();
+        for (var i = 0; i < 600; i++)
+        {
+            await using var pending = connection.CreateCommand();
+            pending.CommandText = "SELECT COUNT(*) FROM events WHERE dispatched = 0";
+            if ((long)(await pending.ExecuteScalarAsync())! == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(500);
+        }
+
+        await using var span = connection.CreateCommand();
+        span.CommandText = "SELECT COUNT(*), MIN(received), MAX(received) FROM events";
+        await using var reader = await span.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var count = reader.GetInt64(0);
+        var first = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1));
+        // The backlog was empty at the time of this measurement: all events were applied by now.
+        return count / (DateTimeOffset.UtcNow - first).TotalSeconds;
+    }
+
+    private static Dictionary<string, string> Embedded(string dataDirectory, string writeKey) => new()
+    {
+        ["Modulith__DataDirectory"] = dataDirectory,
+        ["Modulith__Bootstrap__AdminKey"] = "mk_bench",
+        ["Modulith__Bootstrap__WriteKey"] = writeKey,
+    };
+
+    private static async Task<string> CreateDatabaseAsync(string server)
+    {
+        var name = "modulith_bench_" + Guid.NewGuid().ToString("N")[..8];
+        await using var connection = new NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await command.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+    }
+
+    private static int Option(string[] args, string name, int fallback) =>
+        OptionText(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+    private static string? OptionText(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+}

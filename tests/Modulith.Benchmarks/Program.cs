@@ -1,0 +1,35 @@
+using BenchmarkDotNet.Running;
+using Modulith.Benchmarks;
+using Modulith.Benchmarks.Load;
+
+return args.FirstOrDefault() switch
+{
+    "baseline-server" => await RunBaseline(args),
+    "ingest" => await IngestionBenchmark.RunAsync(args[1..]),
+    "traffic" => await TrafficCommand.RunAsync(args[1..]),
+    "load" => await RunLoad(args[1..]),
+    _ => RunCodePaths(args),
+};
+
+static async Task<int> RunBaseline(string[] args)
+{
+    await ServerProcess.RunBaselineAsync(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+    return 0;
+}
+
+// load URL WRITE_KEY SECONDS CONCURRENCY [batch]: drive a running host (for profiling and ad-hoc runs).
+static async Task<int> RunLoad(string[] args)
+{
+    var seconds = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+    var concurrency = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
+    var requests = args.Length > 4 && args[4] == "batch" ? LoadRunner.Batches(3, 4_000, 100) : LoadRunner.SingleMessages(3, 400_000);
+    var result = await LoadRunner.RunAsync(new Uri(args[0]), args[1], requests, concurrency, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(2));
+    Console.WriteLine($"{result.EventsPerSecond:N0} events/s, p50 {result.Percentile(0.5):N1} ms, p99 {result.Percentile(0.99):N1} ms, failures {result.Failures}");
+    return 0;
+}
+
+static int RunCodePaths(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(IngestionBenchmark).Assembly).Run(args);
+    return 0;
+}
