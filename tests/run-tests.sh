@@ -57,7 +57,8 @@ for project in tests/Modulith.UnitTests tests/Modulith.ArchitectureTests tests/M
     # Show what failed, with its message and stack.
     grep -E -A 25 "^\s*Failed [A-Z]" "$log" || tail -n 60 "$log"
   fi
-  grep -E "^(Passed|Failed)!" "$log" || true
+  grep -E "^(Test Run (Successful|Failed|Aborted)|Total tests|\s+(Passed|Failed|Skipped):)" "$log" | tr '\n' ' ' || true
+  echo
 done
 
 passed=$(cat "$logs"/*.log | grep -cE "^\s*Passed [A-Z]" || true)

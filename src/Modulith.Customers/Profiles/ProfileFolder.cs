@@ -48,7 +48,7 @@ internal static class ProfileFolder
         }
 
         var newSession = TrackSession(state.Counters, e.Timestamp);
-        ApplyTouchpoint(state, e, context, newSession);
+        ApplyTouchpoint(state, e, context, e.Type == "page" ? properties : null, newSession);
 
         if (e.Type == "track" && e.Name is not null)
         {
@@ -232,11 +232,12 @@ internal static class ProfileFolder
         return false;
     }
 
-    private static void ApplyTouchpoint(CustomerState state, IngestedEvent e, JsonObject? context, bool newSession)
+    private static void ApplyTouchpoint(CustomerState state, IngestedEvent e, JsonObject? context, JsonObject? pageProperties, bool newSession)
     {
         var campaign = context?["campaign"] as JsonObject;
         var page = context?["page"] as JsonObject;
-        var url = Text(page?["url"]);
+        // Browser clients fill context.page; server clients send the page's url and referrer as page properties.
+        var url = Text(page?["url"]) ?? Text(pageProperties?["url"]);
         var query = ParseQuery(url);
         string? Param(string utm, string campaignKey) => Text(campaign?[campaignKey]) ?? query.GetValueOrDefault(utm);
 
@@ -245,7 +246,7 @@ internal static class ProfileFolder
         var name = Param("utm_campaign", "name");
         var gclid = query.GetValueOrDefault("gclid") ?? query.GetValueOrDefault("gbraid") ?? query.GetValueOrDefault("wbraid") ?? Text(context?["gclid"]);
         var fbclid = query.GetValueOrDefault("fbclid") ?? Text(context?["fbclid"]);
-        var referrer = Text(page?["referrer"]) ?? Text(context?["referrer"]?["url"]);
+        var referrer = Text(page?["referrer"]) ?? Text(pageProperties?["referrer"]) ?? Text(context?["referrer"]?["url"]);
         var referrerHost = HostOf(referrer);
         if (referrerHost is not null && referrerHost == HostOf(url))
         {
@@ -262,6 +263,13 @@ internal static class ProfileFolder
         if (!newSession && last is not null && last.Source == source && last.Medium == medium && last.Campaign == name && (referrerHost is null || HostOf(last.Referrer) == referrerHost))
         {
             return; // the same visit reported again by a later event
+        }
+
+        // Within one session a real source replaces the session's implicit direct touch: direct never outranks a source.
+        var sessionStart = state.Counters.SessionStart;
+        if (!newSession && last is { Channel: "direct", Source: null, Referrer: null, ClickId: null } && sessionStart is not null && last.At >= sessionStart)
+        {
+            state.Touchpoints.Remove(last);
         }
 
         if (newSession || hasMarketingSignal)

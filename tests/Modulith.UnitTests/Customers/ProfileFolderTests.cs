@@ -83,6 +83,23 @@ public sealed class ProfileFolderTests
     }
 
     [Fact]
+    public void A_page_call_with_url_and_referrer_in_its_properties_is_a_touchpoint()
+    {
+        var state = new CustomerState();
+        ProfileFolder.Apply(state, Event("page", "Home", """{"properties":{"url":"https://shop.example/?utm_source=fb&utm_medium=paid_social","referrer":"https://l.facebook.com/"}}""", T0), null);
+        Assert.Equal("paid_social", Assert.Single(state.Touchpoints).Channel);
+    }
+
+    [Fact]
+    public void A_source_seen_later_in_the_session_replaces_the_implicit_direct_touch()
+    {
+        var state = new CustomerState();
+        ProfileFolder.Apply(state, Event("track", "Product Viewed", "{}", T0), null);
+        ProfileFolder.Apply(state, Event("page", null, """{"properties":{"url":"https://shop.example/?utm_source=google&utm_medium=cpc"}}""", T0.AddSeconds(5)), null);
+        Assert.Equal("paid_search", Assert.Single(state.Touchpoints).Channel);
+    }
+
+    [Fact]
     public void Consents_are_taken_as_reported_and_the_latest_wins()
     {
         var state = new CustomerState();
