@@ -30,12 +30,7 @@ internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
 
         var target = owners[0] ?? await Index(workspaceId, ids[0]).ClaimAsync(candidate ?? NewCustomerId());
         owners[0] = target;
-        var targetUserIds = new HashSet<string>(await UserIdsOf(workspaceId, target), StringComparer.Ordinal);
-        if (leadsWithUserId)
-        {
-            targetUserIds.Add(ids[0].Value);
-        }
-
+        HashSet<string>? targetUserIds = null;
         var merged = false;
         for (var i = 1; i < ids.Count; i++)
         {
@@ -43,6 +38,15 @@ internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
             if (owner == target)
             {
                 continue;
+            }
+
+            if (targetUserIds is null)
+            {
+                targetUserIds = new HashSet<string>(await UserIdsOf(workspaceId, target), StringComparer.Ordinal);
+                if (leadsWithUserId)
+                {
+                    targetUserIds.Add(ids[0].Value);
+                }
             }
 
             var (survivor, didMerge) = await TryMergeAsync(workspaceId, target, targetUserIds, owner, ids[i]);
@@ -57,8 +61,8 @@ internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
     {
         for (var hop = 0; hop < MaxHops; hop++)
         {
-            var otherState = await Customer(workspaceId, other).GetStateAsync();
-            if (otherState?.ForwardedTo is { } forwarded)
+            var otherInfo = await Customer(workspaceId, other).GetMergeInfoAsync();
+            if (otherInfo.ForwardedTo is { } forwarded)
             {
                 if (forwarded == target)
                 {
@@ -69,7 +73,7 @@ internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
                 continue;
             }
 
-            var otherUserIds = otherState?.Identities.Where(i => i.Kind == IdentityKey.UserId).Select(i => i.Value).ToList() ?? [];
+            var otherUserIds = otherInfo.UserIds;
             if (targetUserIds.Count > 0 && otherUserIds.Count > 0 && !otherUserIds.Any(targetUserIds.Contains))
             {
                 var now = clock.GetUtcNow();
@@ -105,8 +109,7 @@ internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
 
     private async Task<IReadOnlyList<string>> UserIdsOf(string workspaceId, string customerId)
     {
-        var state = await Customer(workspaceId, customerId).GetStateAsync();
-        return state?.Identities.Where(i => i.Kind == IdentityKey.UserId).Select(i => i.Value).ToList() ?? [];
+        return (await Customer(workspaceId, customerId).GetMergeInfoAsync()).UserIds;
     }
 
     private IIdentityGrain Index(string workspaceId, IdentityKey key) => grains.GetGrain<IIdentityGrain>(key.GrainKey(workspaceId));

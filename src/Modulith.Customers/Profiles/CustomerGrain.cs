@@ -15,6 +15,10 @@ internal interface ICustomerGrain : IGrainWithStringKey
     [ReadOnly]
     Task<CustomerState?> GetStateAsync();
 
+    /// <summary>What identity resolution needs to decide a merge: where this profile forwards to, and its userIds.</summary>
+    [ReadOnly]
+    Task<MergeInfo> GetMergeInfoAsync();
+
     /// <summary>Marks this profile as merged into the survivor and hands over its state (idempotent).</summary>
     Task<CustomerState?> HandOffAsync(string survivorId);
 
@@ -33,6 +37,9 @@ internal interface ICustomerGrain : IGrainWithStringKey
     /// <summary>Restores a merged-away profile to the given state (after unmerge).</summary>
     Task RestoreAsync(CustomerState state);
 }
+
+[GenerateSerializer, Immutable, Alias("modulith.customers.MergeInfo")]
+internal sealed record MergeInfo([property: Id(0)] string? ForwardedTo, [property: Id(1)] IReadOnlyList<string> UserIds);
 
 [GenerateSerializer, Alias("modulith.customers.ApplyOutcome")]
 internal sealed record ApplyOutcome([property: Id(0)] string? ForwardedTo, [property: Id(1)] CustomerListEntry? Summary);
@@ -117,6 +124,9 @@ internal sealed class CustomerGrain(
     }
 
     public Task<CustomerState?> GetStateAsync() => Task.FromResult(S.Exists ? S : null);
+
+    public Task<MergeInfo> GetMergeInfoAsync() =>
+        Task.FromResult(new MergeInfo(S.ForwardedTo, S.Identities.Where(i => i.Kind == Identity.IdentityKey.UserId).Select(i => i.Value).ToList()));
 
     public async Task<CustomerState?> HandOffAsync(string survivorId)
     {

@@ -75,12 +75,13 @@ public static class LoadRunner
             while (!stop.IsCancellationRequested)
             {
                 var index = Interlocked.Increment(ref next);
-                if (index >= requests.Count)
+                var (route, body, count) = requests[index % requests.Count];
+                var cycle = index / requests.Count;
+                if (cycle > 0)
                 {
-                    return;
+                    // Repeated requests get fresh message ids, so they are new events, not deduplicated ones.
+                    body = body.Replace("\"messageId\":\"msg-", $"\"messageId\":\"msg{cycle}-", StringComparison.Ordinal);
                 }
-
-                var (route, body, count) = requests[index];
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
