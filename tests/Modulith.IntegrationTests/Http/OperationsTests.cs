@@ -40,6 +40,21 @@ public sealed class OperationsTests(SqliteHostFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Dispatch_partitions_keep_durable_reminders_in_the_embedded_sqlite_store()
+    {
+        await Host.SendOkAsync("/v1/track", """{"anonymousId":"reminder-check","event":"x"}""");
+        await Host.DrainAsync();
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(Host.DataDirectory, "modulith.db")};Mode=ReadOnly");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*), MIN(Period) FROM OrleansRemindersTable WHERE ReminderName = 'drain'";
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(16, reader.GetInt64(0));
+        Assert.Equal(60_000, reader.GetInt64(1));
+    }
+
+    [Fact]
     public async Task Responses_carry_a_correlation_id()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/health/live");
