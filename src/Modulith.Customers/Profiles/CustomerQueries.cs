@@ -54,7 +54,7 @@ internal sealed class CustomerQueries(IGrainFactory grains, IEventLog eventLog, 
         }
 
         var ids = new List<string> { state.Id };
-        ids.AddRange(MergedIds(state));
+        ids.AddRange(state.AbsorbedCustomerIds);
         var (events, next) = await eventLog.ReadTimelineAsync(workspaceId, ids, cursor, limit, cancellationToken);
         return (events.Select(e => new TimelineEntry(e.Sequence, e.MessageId, e.Type, e.Name, e.Timestamp, e.ReceivedAt, JsonDocument.Parse(e.Payload).RootElement)).ToList(), next);
     }
@@ -92,19 +92,6 @@ internal sealed class CustomerQueries(IGrainFactory grains, IEventLog eventLog, 
         var restoredState = (await Customer(workspaceId, sourceCustomerId).GetStateAsync())!;
         await directory.UpsertAsync(workspaceId, [CustomerListEntry.Of(survivorState), CustomerListEntry.Of(restoredState)], cancellationToken);
         return (ToProfile(survivorState), ToProfile(restoredState));
-    }
-
-    private static IEnumerable<string> MergedIds(CustomerState state)
-    {
-        foreach (var merge in state.Merges)
-        {
-            yield return merge.SourceCustomerId;
-            // A merged profile may itself have absorbed others before.
-            foreach (var nested in MergedIds(StateJson.Deserialize(merge.Source)))
-            {
-                yield return nested;
-            }
-        }
     }
 
     private ICustomerGrain Customer(string workspaceId, string customerId) => grains.GetGrain<ICustomerGrain>($"{workspaceId}/{customerId}");

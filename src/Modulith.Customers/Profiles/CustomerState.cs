@@ -34,6 +34,8 @@ internal sealed class CustomerState
     [Id(17)] public List<string> GroupIds { get; set; } = [];
     /// <summary>Identifiers this profile's events carried that belong to another profile (recorded as conflicts, never linked here).</summary>
     [Id(18)] public List<string> DisputedIdentities { get; set; } = [];
+    /// <summary>Every profile merged into this one, directly or through earlier merges (their events are on this timeline).</summary>
+    [Id(19)] public List<string> AbsorbedCustomerIds { get; set; } = [];
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => CreatedAt is not null;

@@ -167,6 +167,7 @@ internal static class ProfileFolder
         target.Orders.LastOrderAt = Max(target.Orders.LastOrderAt, source.Orders.LastOrderAt);
         target.Touchpoints.AddRange(source.Touchpoints);
         target.Touchpoints.Sort((a, b) => a.At.CompareTo(b.At));
+        DropImplicitDirectTouchesBeforeASource(target.Touchpoints);
         TrimTouchpoints(target);
 
         var c = target.Counters;
@@ -175,7 +176,8 @@ internal static class ProfileFolder
         c.ProductViews += s.ProductViews;
         c.PageViews += s.PageViews;
         c.Sessions += s.Sessions;
-        c.ClosedSessionSeconds += s.TimeOnSiteSeconds;
+        c.ClosedSessionSeconds += s.ClosedSessionSeconds;
+        MergeOpenSessions(c, s);
         foreach (var (name, count) in s.EventCounts)
         {
             c.EventCounts[name] = c.EventCounts.GetValueOrDefault(name) + count;
@@ -195,9 +197,45 @@ internal static class ProfileFolder
         }
 
         target.GroupIds.AddRange(source.GroupIds.Where(g => !target.GroupIds.Contains(g)));
+        foreach (var absorbed in source.AbsorbedCustomerIds.Prepend(source.Id).Where(id => !target.AbsorbedCustomerIds.Contains(id)))
+        {
+            target.AbsorbedCustomerIds.Add(absorbed);
+        }
+
         target.FirstSeen = Min(target.FirstSeen, source.FirstSeen);
         target.LastSeen = Max(target.LastSeen, source.LastSeen);
         target.LastSequence = Math.Max(target.LastSequence, source.LastSequence);
+    }
+
+    /// <summary>Keeps one open session: overlapping ones are the same visit (counted once), an older one is closed.</summary>
+    private static void MergeOpenSessions(Counters target, Counters source)
+    {
+        if (source.SessionStart is not { } sourceStart || source.SessionLast is not { } sourceLast)
+        {
+            return;
+        }
+
+        if (target.SessionStart is not { } targetStart || target.SessionLast is not { } targetLast)
+        {
+            (target.SessionStart, target.SessionLast) = (sourceStart, sourceLast);
+            return;
+        }
+
+        if (sourceStart <= targetLast + SessionTimeout && targetStart <= sourceLast + SessionTimeout)
+        {
+            target.SessionStart = sourceStart < targetStart ? sourceStart : targetStart;
+            target.SessionLast = sourceLast > targetLast ? sourceLast : targetLast;
+            target.Sessions--;
+        }
+        else if (sourceLast > targetLast)
+        {
+            target.ClosedSessionSeconds += (targetLast - targetStart).TotalSeconds;
+            (target.SessionStart, target.SessionLast) = (sourceStart, sourceLast);
+        }
+        else
+        {
+            target.ClosedSessionSeconds += (sourceLast - sourceStart).TotalSeconds;
+        }
     }
 
     private static bool TrackSession(Counters counters, DateTimeOffset at)
@@ -259,6 +297,11 @@ internal static class ProfileFolder
             return;
         }
 
+        if (!hasMarketingSignal && state.Touchpoints.Exists(t => t.At >= e.Timestamp && t.At - e.Timestamp <= SessionTimeout))
+        {
+            return; // an earlier event of a visit whose touch is already known: not a new direct visit
+        }
+
         var last = state.Touchpoints.Count > 0 ? state.Touchpoints[^1] : null;
         if (!newSession && last is not null && last.Source == source && last.Medium == medium && last.Campaign == name && (referrerHost is null || HostOf(last.Referrer) == referrerHost))
         {
@@ -290,6 +333,20 @@ internal static class ProfileFolder
             });
             state.Touchpoints.Sort((a, b) => a.At.CompareTo(b.At));
             TrimTouchpoints(state);
+        }
+    }
+
+    /// <summary>The session rule after a merge: an implicit direct touch followed within a session by a sourced touch is the same visit.</summary>
+    private static void DropImplicitDirectTouchesBeforeASource(List<Touchpoint> touchpoints)
+    {
+        for (var i = touchpoints.Count - 2; i >= 0; i--)
+        {
+            var touch = touchpoints[i];
+            var next = touchpoints[i + 1];
+            if (touch is { Channel: "direct", Source: null, Referrer: null, ClickId: null } && next.Channel != "direct" && next.At - touch.At <= SessionTimeout)
+            {
+                touchpoints.RemoveAt(i);
+            }
         }
     }
 

@@ -123,6 +123,54 @@ public sealed class ProfileFolderTests
     }
 
     [Fact]
+    public void After_a_merge_one_visit_seen_by_both_profiles_keeps_its_source_not_the_implicit_direct_touch()
+    {
+        var ordered = new CustomerState();
+        var visitor = new CustomerState();
+        ProfileFolder.Apply(ordered, Event("track", "Order Completed", """{"properties":{"order_id":"1"}}""", T0, userId: "u1", anonymousId: "x"), null);
+        ProfileFolder.Apply(visitor, Event("page", null, """{"properties":{"url":"https://shop.example/?utm_source=google&utm_medium=cpc"}}""", T0.AddSeconds(1), anonymousId: "a"), null);
+        ProfileFolder.Absorb(ordered, visitor);
+        Assert.Equal("paid_search", Assert.Single(ordered.Touchpoints).Channel);
+        Assert.Contains(visitor.Id, ordered.AbsorbedCustomerIds);
+    }
+
+    [Fact]
+    public void A_source_arriving_after_a_later_event_of_the_same_visit_still_replaces_the_direct_touch()
+    {
+        var state = new CustomerState();
+        ProfileFolder.Apply(state, Event("track", "Order Completed", """{"properties":{"order_id":"1"}}""", T0, userId: "u1"), null);
+        ProfileFolder.Apply(state, Event("identify", null, "{}", T0.AddMilliseconds(33), userId: "u1"), null);
+        ProfileFolder.Apply(state, Event("page", "Home", """{"properties":{"url":"https://shop.example/?utm_source=google&utm_medium=cpc"}}""", T0.AddMilliseconds(32)), null);
+        Assert.Equal("paid_search", Assert.Single(state.Touchpoints).Channel);
+    }
+
+    [Fact]
+    public void Absorbing_into_an_empty_profile_keeps_the_open_session_so_a_late_earlier_event_adds_no_direct_touch()
+    {
+        var target = new CustomerState();
+        var visitor = new CustomerState();
+        ProfileFolder.Apply(visitor, Event("page", null, """{"properties":{"url":"https://shop.example/?utm_source=google&utm_medium=cpc"}}""", T0.AddMilliseconds(32)), null);
+        ProfileFolder.Absorb(target, visitor);
+        ProfileFolder.Apply(target, Event("track", "Order Completed", """{"properties":{"order_id":"1"}}""", T0, userId: "u1"), null);
+        Assert.Equal("paid_search", Assert.Single(target.Touchpoints).Channel);
+        Assert.Equal(1, target.Counters.Sessions);
+    }
+
+    [Fact]
+    public void Overlapping_sessions_of_merged_profiles_count_as_one_visit()
+    {
+        var a = new CustomerState();
+        var b = new CustomerState();
+        ProfileFolder.Apply(a, Event("page", null, "{}", T0), null);
+        ProfileFolder.Apply(a, Event("page", null, "{}", T0.AddMinutes(2)), null);
+        ProfileFolder.Apply(b, Event("page", null, "{}", T0.AddMinutes(1), anonymousId: "b"), null);
+        ProfileFolder.Apply(b, Event("page", null, "{}", T0.AddMinutes(5), anonymousId: "b"), null);
+        ProfileFolder.Absorb(a, b);
+        Assert.Equal(1, a.Counters.Sessions);
+        Assert.Equal(300, a.Counters.TimeOnSiteSeconds);
+    }
+
+    [Fact]
     public void A_disputed_identifier_is_never_linked()
     {
         var state = new CustomerState();
