@@ -22,7 +22,7 @@ builder.AddModulithWeb();
 builder.AddWorkspaces();
 builder.AddIngestion();
 builder.AddCustomers();
-builder.Services.AddHostedService<DispatchStarter>();
+builder.Services.AddHostedService<DispatchWatchdog>();
 
 var app = builder.Build();
 app.UseModulithWeb();

@@ -22,6 +22,7 @@ public static class IngestionModule
         builder.Services.AddSingleton<ISchemaContributor, EventLogSchema>();
         builder.Services.AddSingleton<EventLogStore>();
         builder.Services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<EventLogStore>());
+        builder.Services.AddSingleton<IEventBacklog>(sp => sp.GetRequiredService<EventLogStore>());
         builder.Services.AddSingleton<IDispatchNotifier, DispatchNotifier>();
         builder.Services.AddSingleton<EventDispatch>();
         builder.Services.AddSingleton<EventAppender>();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Modulith.Host.Orleans;
+using Modulith.Ingestion.Contracts;
 using Modulith.Ingestion.Dispatch;
 using Modulith.SharedKernel.Storage;
 using Modulith.Workspaces;
@@ -47,16 +48,45 @@ internal sealed class DatabaseInitializer(SchemaMigrator migrator, IServiceProvi
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-/// <summary>After the silo is up, wakes every dispatch partition so events committed before a crash are applied.</summary>
-internal sealed class DispatchStarter(EventDispatch dispatch) : IHostedService
+/// <summary>
+/// Wakes every dispatch partition at start (events committed before a crash) and then whenever events are pending
+/// (a partition whose silo died is activated on a surviving silo by the nudge; its reminder is the slower safety net).
+/// </summary>
+internal sealed class DispatchWatchdog(EventDispatch dispatch, IEventBacklog backlog, TimeProvider clock, ILogger<DispatchWatchdog> logger) : BackgroundService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         dispatch.WakeAll();
-        return Task.CompletedTask;
+        using var timer = new PeriodicTimer(Interval, clock);
+        while (await WaitAsync(timer, stoppingToken))
+        {
+            try
+            {
+                if (await backlog.CountPendingAsync(stoppingToken) > 0)
+                {
+                    dispatch.WakeAll();
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logger.LogWarning(exception, "Checking the dispatch backlog failed");
+            }
+        }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
 }
 
 /// <summary>Ready means the database answers.</summary>

@@ -146,9 +146,17 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         {
             BadHttpRequestException bad => (bad.StatusCode, "The request is invalid.", bad.Message),
             System.Text.Json.JsonException json => (400, "The request is invalid.", "The body is not valid JSON: " + json.Message),
+            // A silo left the cluster and its grains are being activated elsewhere: transient, the client retries.
+            global::Orleans.Runtime.SiloUnavailableException or global::Orleans.Runtime.OrleansMessageRejectionException or TimeoutException =>
+                (503, "Temporarily unavailable.", "The cluster is recovering from a silo failure; retry after the seconds in Retry-After."),
             _ => (500, "An unexpected error occurred.", "The error was logged with the trace id of this response."),
         };
-        if (status >= 500)
+        if (status == 503)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+            logger.LogWarning(exception, "Cluster unavailable on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+        }
+        else if (status >= 500)
         {
             logger.LogError(exception, "Unhandled error on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
         }

@@ -55,3 +55,10 @@ public interface IEventLog
     /// <summary>Counts the events attributed to the given customers.</summary>
     Task<long> CountCustomerEventsAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken);
 }
+
+/// <summary>How many committed events still wait to be applied (all workspaces).</summary>
+public interface IEventBacklog
+{
+    /// <summary>Counts the committed events not yet dispatched.</summary>
+    Task<long> CountPendingAsync(CancellationToken cancellationToken);
+}

@@ -11,7 +11,7 @@ namespace Modulith.Ingestion.EventLog;
 internal sealed record PendingAppend(string WorkspaceId, NormalizedEvent Event);
 
 /// <summary>The event log table: append (deduplicated), pending reads for dispatch, the checkpoint, timelines.</summary>
-internal sealed class EventLogStore(Database database) : IEventLog
+internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklog
 {
     private const string Columns = "seq, workspace_id, message_id, type, name, user_id, anonymous_id, previous_id, ts, received, payload";
 
