@@ -37,9 +37,19 @@ internal sealed class DispatchNotifier(IGrainFactory grains) : IDispatchNotifier
     }
 }
 
+/// <summary>
+/// Bounds how many partitions of this silo drain at once, so dispatch leaves CPU and the database's write lock to
+/// ingestion during bursts; each drain then covers more events.
+/// </summary>
+internal sealed class DispatchThrottle(Microsoft.Extensions.Options.IOptions<IngestionOptions> options)
+{
+    public SemaphoreSlim Drains { get; } = new(Math.Max(1, options.Value.ConcurrentDrains), Math.Max(1, options.Value.ConcurrentDrains));
+}
+
 internal sealed partial class EventPartitionGrain(
     EventLogStore log,
     IIngestedEventConsumer consumer,
+    DispatchThrottle throttle,
     ILogger<EventPartitionGrain> logger) : Grain, IEventPartitionGrain, IRemindable
 {
     private const int BatchSize = 1_000;
@@ -112,6 +122,19 @@ internal sealed partial class EventPartitionGrain(
     }
 
     private async Task<int> DrainOnceAsync()
+    {
+        await throttle.Drains.WaitAsync();
+        try
+        {
+            return await DrainBatchAsync();
+        }
+        finally
+        {
+            throttle.Drains.Release();
+        }
+    }
+
+    private async Task<int> DrainBatchAsync()
     {
         var pending = await log.ReadPendingAsync(Partition, BatchSize, CancellationToken.None);
         if (pending.Count == 0)

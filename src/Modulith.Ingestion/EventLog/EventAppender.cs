@@ -18,6 +18,12 @@ public sealed class IngestionOptions
 
     /// <summary>The most events written in one transaction.</summary>
     public int MaxEventsPerCommit { get; set; } = 5_000;
+
+    /// <summary>
+    /// Dispatch partitions of one silo that apply events at the same time. Few concurrent drains keep the database's
+    /// write lock and the CPU available for ingestion during bursts (measured in docs/performance.md).
+    /// </summary>
+    public int ConcurrentDrains { get; set; } = 2;
 }
 
 /// <summary>Thrown when the appender's queue is full: the caller answers 429.</summary>
