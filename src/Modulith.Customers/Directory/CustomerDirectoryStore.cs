@@ -58,14 +58,6 @@ internal sealed class CustomerDirectoryStore(Database database)
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task MarkMergedAsync(string workspaceId, string customerId, string? mergedInto, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command("UPDATE customer_directory SET merged_into = @m WHERE workspace_id = @ws AND customer_id = @id")
-            .With("m", mergedInto).With("ws", workspaceId).With("id", customerId);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     /// <summary>Active (not merged-away) customers, optionally filtered by a text, ordered by id, after the cursor.</summary>
     public async Task<IReadOnlyList<CustomerListItem>> SearchAsync(string workspaceId, string? text, string? afterId, int limit, CancellationToken cancellationToken)
     {

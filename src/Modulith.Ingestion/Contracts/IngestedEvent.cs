@@ -51,9 +51,6 @@ public interface IEventLog
 
     /// <summary>Every event attributed to the customer after the given sequence, oldest first (used to rebuild a profile).</summary>
     Task<IReadOnlyList<IngestedEvent>> ReadCustomerEventsAsync(string workspaceId, string customerId, long afterSequence, CancellationToken cancellationToken);
-
-    /// <summary>Counts the events attributed to the given customers.</summary>
-    Task<long> CountCustomerEventsAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken);
 }
 
 /// <summary>How many committed events still wait to be applied (all workspaces).</summary>

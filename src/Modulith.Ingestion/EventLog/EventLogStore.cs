@@ -210,25 +210,6 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
         return await ReadEventsAsync(command, cancellationToken);
     }
 
-    public async Task<long> CountCustomerEventsAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken)
-    {
-        if (customerIds.Count == 0)
-        {
-            return 0;
-        }
-
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var ids = customerIds.ToList();
-        var inList = string.Join(", ", ids.Select((_, i) => "@c" + i.ToString(CultureInfo.InvariantCulture)));
-        await using var command = connection.Command($"SELECT COUNT(*) FROM events WHERE workspace_id = @ws AND customer_id IN ({inList})").With("ws", workspaceId);
-        for (var i = 0; i < ids.Count; i++)
-        {
-            command.With("c" + i.ToString(CultureInfo.InvariantCulture), ids[i]);
-        }
-
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-    }
-
     internal static (long Ts, long Seq) ParseCursor(string? cursor)
     {
         if (cursor is not null)

@@ -17,9 +17,6 @@ public static class ModulithClaims
     /// <summary>Bearer API keys of the management API.</summary>
     public const string ApiKeyScheme = "ApiKey";
 
-    /// <summary>Write keys of the ingestion API (HTTP Basic user name or <c>writeKey</c> in the body).</summary>
-    public const string WriteKeyScheme = "WriteKey";
-
     /// <summary>The workspace of an authenticated principal.</summary>
     public static string WorkspaceId(this ClaimsPrincipal principal) =>
         principal.FindFirstValue(Workspace) ?? throw new InvalidOperationException("The caller has no workspace.");
@@ -64,7 +61,4 @@ public static class Policies
 
     /// <summary>The bootstrap administrator (creates workspaces).</summary>
     public const string PlatformAdmin = "modulith:platform-admin";
-
-    /// <summary>A write key (ingestion).</summary>
-    public const string Ingest = "modulith:ingest";
 }

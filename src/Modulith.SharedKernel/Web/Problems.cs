@@ -18,10 +18,6 @@ public static class Problems
     public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict.");
 
-    /// <summary>413 for a body over the size limit.</summary>
-    public static ProblemHttpResult TooLarge(string detail) =>
-        TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request is too large.");
-
     /// <summary>401 when credentials are missing or wrong.</summary>
     public static ProblemHttpResult Unauthorized(string detail) =>
         TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status401Unauthorized, title: "Authentication failed.");
