@@ -4,7 +4,8 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig Modulith.sln ./
 COPY src/ src/
 COPY plugins/ plugins/
-RUN dotnet publish src/Modulith.Host/Modulith.Host.csproj -c Release -o /app --nologo
+RUN dotnet publish src/Modulith.Host/Modulith.Host.csproj -c Release -o /app --nologo \
+ && cp -r src/Modulith.Host/bin/Release/net10.0/plugins /app/plugins
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app

@@ -1,4 +1,5 @@
 using Modulith.Customers;
+using Modulith.Host.Connectors;
 using Modulith.Host;
 using Modulith.Host.Orleans;
 using Modulith.Host.Storage;
@@ -22,6 +23,7 @@ builder.AddModulithWeb();
 builder.AddWorkspaces();
 builder.AddIngestion();
 builder.AddCustomers();
+builder.AddConnectorPlugins();
 builder.Services.AddHostedService<DispatchWatchdog>();
 
 var app = builder.Build();
@@ -29,6 +31,7 @@ app.UseModulithWeb();
 app.MapWorkspacesEndpoints();
 app.MapIngestionEndpoints();
 app.MapCustomersEndpoints();
+app.MapConnectorEndpoints();
 app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
 
 await app.RunAsync();

@@ -1,0 +1,208 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using McMaster.NETCore.Plugins;
+using Modulith.Connectors.Sdk;
+
+namespace Modulith.Host.Connectors;
+
+/// <summary>Where connector plugins are loaded from (<c>Modulith:Plugins</c>).</summary>
+public sealed class PluginOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Modulith:Plugins";
+
+    /// <summary>The plugins folder; <c>plugins</c> next to the host's binaries when absent.</summary>
+    public string? Directory { get; set; }
+
+    /// <summary>How long a plugin's registrar may run before the plugin is marked faulted.</summary>
+    public TimeSpan RegistrationTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public string EffectiveDirectory => string.IsNullOrWhiteSpace(Directory) ? Path.Combine(AppContext.BaseDirectory, "plugins") : Path.GetFullPath(Directory);
+}
+
+/// <summary>The state of one plugin folder.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<PluginStatus>))]
+public enum PluginStatus
+{
+    /// <summary>Loaded and registered.</summary>
+    Loaded,
+
+    /// <summary>Failed to load or register; isolated, the host goes on.</summary>
+    Faulted,
+
+    /// <summary>Built for an incompatible SDK version.</summary>
+    Refused,
+}
+
+/// <summary>One plugin folder and what became of it.</summary>
+internal sealed class LoadedPlugin
+{
+    public required string Folder { get; init; }
+
+    public ConnectorManifest? Manifest { get; set; }
+
+    public PluginStatus Status { get; set; } = PluginStatus.Faulted;
+
+    public string? Error { get; set; }
+
+    public IServiceProvider? Services { get; set; }
+
+    public PluginLoader? Loader { get; set; }
+
+    public IPlatformConnector? Platform => Services?.GetService<IPlatformConnector>();
+
+    public IChannelConnector? Channel => Services?.GetService<IChannelConnector>();
+}
+
+/// <summary>Loads every plugin folder into its own load context, sharing only the SDK and the Microsoft.Extensions abstractions.</summary>
+internal sealed partial class PluginCatalog(PluginOptions options, ILoggerFactory loggerFactory, TimeProvider clock, ILogger<PluginCatalog> logger)
+{
+    private static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    // The types whose assemblies the host shares with every plugin; everything else a plugin brings stays in its own context.
+    private static readonly Type[] SharedTypes =
+    [
+        typeof(IConnectorRegistrar),
+        typeof(IServiceCollection),
+        typeof(ILogger),
+        typeof(ILoggerFactory),
+    ];
+
+    private readonly List<LoadedPlugin> _plugins = [];
+
+    public IReadOnlyList<LoadedPlugin> Plugins => _plugins;
+
+    public async Task LoadAllAsync(CancellationToken cancellationToken)
+    {
+        var root = options.EffectiveDirectory;
+        if (!Directory.Exists(root))
+        {
+            LogNoPluginFolder(root);
+            return;
+        }
+
+        foreach (var folder in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
+        {
+            var plugin = new LoadedPlugin { Folder = Path.GetFileName(folder) };
+            _plugins.Add(plugin);
+            try
+            {
+                await LoadAsync(plugin, folder, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                plugin.Status = PluginStatus.Faulted;
+                plugin.Error = $"{exception.GetType().Name}: {exception.Message}";
+            }
+
+            if (plugin.Status == PluginStatus.Loaded)
+            {
+                LogLoaded(plugin.Manifest!.Id, plugin.Manifest.Version, plugin.Folder);
+            }
+            else
+            {
+                LogNotLoaded(plugin.Folder, plugin.Status, plugin.Error);
+            }
+        }
+    }
+
+    private async Task LoadAsync(LoadedPlugin plugin, string folder, CancellationToken cancellationToken)
+    {
+        var manifestPath = Path.Combine(folder, "connector.json");
+        if (!File.Exists(manifestPath))
+        {
+            plugin.Error = "The folder has no connector.json manifest.";
+            return;
+        }
+
+        ConnectorManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<ConnectorManifest>(await File.ReadAllTextAsync(manifestPath, cancellationToken), ManifestJson);
+        }
+        catch (JsonException exception)
+        {
+            plugin.Error = $"connector.json is not valid: {exception.Message}";
+            return;
+        }
+
+        if (manifest is null || string.IsNullOrWhiteSpace(manifest.Id) || string.IsNullOrWhiteSpace(manifest.Assembly) || string.IsNullOrWhiteSpace(manifest.SdkVersion))
+        {
+            plugin.Error = "connector.json needs id, name, version, kind, sdkVersion and assembly.";
+            return;
+        }
+
+        plugin.Manifest = manifest;
+        if (!Version.TryParse(manifest.SdkVersion, out var sdk) || sdk.Major != SdkInfo.Major)
+        {
+            plugin.Status = PluginStatus.Refused;
+            plugin.Error = $"Built for connector SDK {manifest.SdkVersion}; this host provides SDK {SdkInfo.Version} (major version {SdkInfo.Major} is required).";
+            return;
+        }
+
+        if (_plugins.Exists(p => p != plugin && p.Status == PluginStatus.Loaded && p.Manifest?.Id == manifest.Id))
+        {
+            plugin.Error = $"Another plugin with id '{manifest.Id}' is loaded already.";
+            return;
+        }
+
+        var assemblyPath = Path.Combine(folder, manifest.Assembly);
+        if (!File.Exists(assemblyPath))
+        {
+            plugin.Error = $"The assembly {manifest.Assembly} named by connector.json is missing.";
+            return;
+        }
+
+        if (File.Exists(Path.Combine(folder, "Modulith.Connectors.Sdk.dll")))
+        {
+            plugin.Error = "The plugin folder contains its own copy of Modulith.Connectors.Sdk.dll; reference the SDK with Private=false so the host's copy is shared.";
+            return;
+        }
+
+        var loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config => config.PreferSharedTypes = true);
+        plugin.Loader = loader;
+        var assembly = loader.LoadDefaultAssembly();
+        var registrars = assembly.GetTypes().Where(t => typeof(IConnectorRegistrar).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false }).ToList();
+        if (registrars.Count != 1)
+        {
+            plugin.Error = $"The assembly must contain exactly one IConnectorRegistrar; it has {registrars.Count}.";
+            return;
+        }
+
+        var services = new ServiceCollection();
+        services.AddSingleton(loggerFactory);
+        services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        services.AddSingleton(clock);
+        var registrar = (IConnectorRegistrar)Activator.CreateInstance(registrars[0])!;
+        // A registrar that hangs must not hold the host: it runs off the startup path with a deadline.
+        await Task.Run(() => registrar.Register(services), cancellationToken).WaitAsync(options.RegistrationTimeout, cancellationToken);
+        var provider = services.BuildServiceProvider();
+        plugin.Services = provider;
+        var expected = manifest.Kind == ConnectorKind.Platform ? (object?)provider.GetService<IPlatformConnector>() : provider.GetService<IChannelConnector>();
+        if (expected is null)
+        {
+            plugin.Error = $"The registrar registered no {(manifest.Kind == ConnectorKind.Platform ? nameof(IPlatformConnector) : nameof(IChannelConnector))}.";
+            return;
+        }
+
+        plugin.Status = PluginStatus.Loaded;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No plugins folder at {Folder}; no connectors loaded")]
+    private partial void LogNoPluginFolder(string folder);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded connector {ConnectorId} {Version} from {Folder}")]
+    private partial void LogLoaded(string connectorId, string version, string folder);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Plugin {Folder} is {Status}: {Error}")]
+    private partial void LogNotLoaded(string folder, PluginStatus status, string? error);
+}
+
+/// <summary>Loads the plugins at start, before requests are served.</summary>
+internal sealed class PluginStartup(PluginCatalog catalog) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => catalog.LoadAllAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Modulith.Connectors.Sdk;
+using Modulith.Host.Connectors;
+using Modulith.IntegrationTests.Infrastructure;
+
+namespace Modulith.IntegrationTests.Connectors;
+
+/// <summary>Plugins load isolated from a plugins folder; broken ones are listed as faulted or refused and the host goes on.</summary>
+public sealed class ConnectorPluginTests : IAsyncLifetime
+{
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
+    private readonly string _plugins = Path.Combine(Path.GetTempPath(), "modulith-plugins-" + Guid.NewGuid().ToString("N"));
+    private TestHost _host = null!;
+
+    public static string BuiltPluginsFolder()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Modulith.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return Path.Combine(directory!.FullName, "src", "Modulith.Host", "bin", Configuration, "net10.0", "plugins");
+    }
+
+    public Task InitializeAsync()
+    {
+        var webhook = Path.Combine(BuiltPluginsFolder(), "Modulith.Connectors.Webhook");
+        Assert.True(Directory.Exists(webhook), $"The normal build did not produce {webhook}.");
+        Copy(webhook, Path.Combine(_plugins, "Modulith.Connectors.Webhook"));
+
+        var corrupt = Directory.CreateDirectory(Path.Combine(_plugins, "Corrupt")).FullName;
+        File.WriteAllText(Path.Combine(corrupt, "connector.json"), """{"id":"corrupt","name":"Corrupt","version":"1.0.0","kind":"Channel","sdkVersion":"1.0.0","assembly":"Corrupt.dll"}""");
+        File.WriteAllBytes(Path.Combine(corrupt, "Corrupt.dll"), Encoding.ASCII.GetBytes("this is not an assembly"));
+
+        var future = Path.Combine(_plugins, "FutureSdk");
+        Copy(webhook, future);
+        var manifest = File.ReadAllText(Path.Combine(future, "connector.json")).Replace("\"sdkVersion\": \"1.0.0\"", "\"sdkVersion\": \"2.0.0\"", StringComparison.Ordinal).Replace("\"id\": \"webhook\"", "\"id\": \"webhook-next\"", StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(future, "connector.json"), manifest);
+
+        Directory.CreateDirectory(Path.Combine(_plugins, "NoManifest"));
+        _host = TestHost.StartSqlite(settings: new Dictionary<string, string?> { ["Modulith:Plugins:Directory"] = _plugins });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task Plugins_are_listed_with_version_status_and_the_reason_they_did_not_load()
+    {
+        var list = await _host.Admin().GetFromJsonAsync<JsonElement>("/api/connectors");
+        Assert.Equal(SdkInfo.Version, list.GetProperty("hostSdkVersion").GetString());
+        var byFolder = list.GetProperty("connectors").EnumerateArray().ToDictionary(c => c.GetProperty("folder").GetString()!);
+
+        var webhook = byFolder["Modulith.Connectors.Webhook"];
+        Assert.Equal("Loaded", webhook.GetProperty("status").GetString());
+        Assert.Equal("webhook", webhook.GetProperty("id").GetString());
+        Assert.Equal("1.0.0", webhook.GetProperty("version").GetString());
+        Assert.Equal("Channel", webhook.GetProperty("kind").GetString());
+        Assert.Contains(webhook.GetProperty("configuration").EnumerateArray(), s => s.GetProperty("name").GetString() == "secret" && s.GetProperty("secret").GetBoolean());
+
+        Assert.Equal("Faulted", byFolder["Corrupt"].GetProperty("status").GetString());
+        Assert.Contains("BadImageFormat", byFolder["Corrupt"].GetProperty("error").GetString());
+        Assert.Equal("Refused", byFolder["FutureSdk"].GetProperty("status").GetString());
+        Assert.Contains("SDK 2.0.0", byFolder["FutureSdk"].GetProperty("error").GetString());
+        Assert.Equal("Faulted", byFolder["NoManifest"].GetProperty("status").GetString());
+        Assert.Contains("connector.json", byFolder["NoManifest"].GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task The_host_works_on_beside_broken_plugins()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _host.Client.GetAsync("/health/ready")).StatusCode);
+        await _host.SendOkAsync("/v1/identify", """{"userId":"beside-plugins"}""");
+        await _host.DrainAsync();
+        Assert.NotNull(await _host.FindCustomerAsync("userId=beside-plugins"));
+    }
+
+    [Fact]
+    public async Task The_connector_list_needs_an_api_key()
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _host.Client.GetAsync("/api/connectors")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_webhook_channel_posts_signed_messages_that_a_receiver_can_verify()
+    {
+        var received = new List<(Dictionary<string, string> Headers, string Body)>();
+        var port = TestHost.FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        await using var receiver = builder.Build();
+        receiver.MapPost("/hook", async (HttpContext context) =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            lock (received)
+            {
+                // Kestrel reuses the header collection after the response: keep copies.
+                received.Add((context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body));
+            }
+
+            return Results.Ok();
+        });
+        receiver.MapPost("/broken", () => Results.StatusCode(503));
+        receiver.MapPost("/gone", () => Results.StatusCode(410));
+        await receiver.StartAsync();
+
+        var key = RandomNumberGenerator.GetBytes(32);
+        var secret = "whsec_" + Convert.ToBase64String(key);
+        var channel = _host.Services.GetRequiredService<PluginCatalog>().Plugins.Single(p => p.Manifest?.Id == "webhook").Channel!;
+        ConnectorSettings Settings(string path) => new("inst-1", "shop-a", new Dictionary<string, string> { ["url"] = $"http://127.0.0.1:{port}{path}", ["secret"] = secret });
+
+        var result = await channel.SendAsync(new OutboundMessage("msg-1", "jane@example.com", "Hello", "Hi Jane", null, null, false), Settings("/hook"), CancellationToken.None);
+        Assert.Equal(DeliveryStatus.Sent, result.Status);
+        var (headers, body) = Assert.Single(received);
+        Assert.Equal("msg-1", headers["webhook-id"]);
+        var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"msg-1.{headers["webhook-timestamp"]}.{body}")));
+        Assert.Equal(expected, headers["webhook-signature"]);
+        Assert.Equal("Hi Jane", JsonDocument.Parse(body).RootElement.GetProperty("text").GetString());
+
+        Assert.Equal(DeliveryStatus.TransientFailure, (await channel.SendAsync(new OutboundMessage("msg-2", "x", null, "t", null, null, false), Settings("/broken"), CancellationToken.None)).Status);
+        Assert.Equal(DeliveryStatus.Rejected, (await channel.SendAsync(new OutboundMessage("msg-3", "x", null, "t", null, null, false), Settings("/gone"), CancellationToken.None)).Status);
+        Assert.True((await channel.CheckHealthAsync(Settings("/hook"), CancellationToken.None)).Healthy);
+        Assert.False((await channel.CheckHealthAsync(new ConnectorSettings("i", "w", new Dictionary<string, string> { ["url"] = "ftp://x", ["secret"] = secret }), CancellationToken.None)).Healthy);
+    }
+
+    private static void Copy(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+        }
+    }
+}
