@@ -160,7 +160,9 @@ internal sealed partial class PluginCatalog(PluginOptions options, ILoggerFactor
             return;
         }
 
-        var loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config => config.PreferSharedTypes = true);
+        // Not PreferSharedTypes: that would hand a plugin the host's copy of any library the host happens to load
+        // (e.g. its Newtonsoft.Json), instead of the version the plugin was built with.
+        var loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config => config.PreferSharedTypes = false);
         plugin.Loader = loader;
         var assembly = loader.LoadDefaultAssembly();
         var registrars = assembly.GetTypes().Where(t => typeof(IConnectorRegistrar).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false }).ToList();
@@ -175,8 +177,15 @@ internal sealed partial class PluginCatalog(PluginOptions options, ILoggerFactor
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         services.AddSingleton(clock);
         var registrar = (IConnectorRegistrar)Activator.CreateInstance(registrars[0])!;
-        // A registrar that hangs must not hold the host: it runs off the startup path with a deadline.
-        await Task.Run(() => registrar.Register(services), cancellationToken).WaitAsync(options.RegistrationTimeout, cancellationToken);
+        try
+        {
+            await RegisterWithDeadlineAsync(registrar, services, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            plugin.Error = $"The registrar did not finish within {options.RegistrationTimeout.TotalSeconds:0.#} s.";
+            return;
+        }
         var provider = services.BuildServiceProvider();
         plugin.Services = provider;
         var expected = manifest.Kind == ConnectorKind.Platform ? (object?)provider.GetService<IPlatformConnector>() : provider.GetService<IChannelConnector>();
@@ -187,6 +196,33 @@ internal sealed partial class PluginCatalog(PluginOptions options, ILoggerFactor
         }
 
         plugin.Status = PluginStatus.Loaded;
+    }
+
+    /// <summary>
+    /// Runs the registrar on its own background thread with a deadline: a registrar that hangs cannot hold the host's
+    /// start or a thread-pool thread (a hung thread cannot be stopped, but it is only that plugin's).
+    /// </summary>
+    private Task RegisterWithDeadlineAsync(IConnectorRegistrar registrar, ServiceCollection services, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                registrar.Register(services);
+                done.TrySetResult();
+            }
+            catch (Exception exception)
+            {
+                done.TrySetException(exception);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "plugin-registrar",
+        };
+        thread.Start();
+        return done.Task.WaitAsync(options.RegistrationTimeout, clock, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No plugins folder at {Folder}; no connectors loaded")]

@@ -14,54 +14,14 @@ using Modulith.IntegrationTests.Infrastructure;
 namespace Modulith.IntegrationTests.Connectors;
 
 /// <summary>Plugins load isolated from a plugins folder; broken ones are listed as faulted or refused and the host goes on.</summary>
-public sealed class ConnectorPluginTests : IAsyncLifetime
+public sealed class ConnectorPluginTests(PluginHostFixture fixture) : IClassFixture<PluginHostFixture>
 {
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
-    private readonly string _plugins = Path.Combine(Path.GetTempPath(), "modulith-plugins-" + Guid.NewGuid().ToString("N"));
-    private TestHost _host = null!;
-
-    public static string BuiltPluginsFolder()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Modulith.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return Path.Combine(directory!.FullName, "src", "Modulith.Host", "bin", Configuration, "net10.0", "plugins");
-    }
-
-    public Task InitializeAsync()
-    {
-        var webhook = Path.Combine(BuiltPluginsFolder(), "Modulith.Connectors.Webhook");
-        Assert.True(Directory.Exists(webhook), $"The normal build did not produce {webhook}.");
-        Copy(webhook, Path.Combine(_plugins, "Modulith.Connectors.Webhook"));
-
-        var corrupt = Directory.CreateDirectory(Path.Combine(_plugins, "Corrupt")).FullName;
-        File.WriteAllText(Path.Combine(corrupt, "connector.json"), """{"id":"corrupt","name":"Corrupt","version":"1.0.0","kind":"Channel","sdkVersion":"1.0.0","assembly":"Corrupt.dll"}""");
-        File.WriteAllBytes(Path.Combine(corrupt, "Corrupt.dll"), Encoding.ASCII.GetBytes("this is not an assembly"));
-
-        var future = Path.Combine(_plugins, "FutureSdk");
-        Copy(webhook, future);
-        var manifest = File.ReadAllText(Path.Combine(future, "connector.json")).Replace("\"sdkVersion\": \"1.0.0\"", "\"sdkVersion\": \"2.0.0\"", StringComparison.Ordinal).Replace("\"id\": \"webhook\"", "\"id\": \"webhook-next\"", StringComparison.Ordinal);
-        File.WriteAllText(Path.Combine(future, "connector.json"), manifest);
-
-        Directory.CreateDirectory(Path.Combine(_plugins, "NoManifest"));
-        _host = TestHost.StartSqlite(settings: new Dictionary<string, string?> { ["Modulith:Plugins:Directory"] = _plugins });
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    private TestHost Host => fixture.Host;
 
     [Fact]
     public async Task Plugins_are_listed_with_version_status_and_the_reason_they_did_not_load()
     {
-        var list = await _host.Admin().GetFromJsonAsync<JsonElement>("/api/connectors");
+        var list = await Host.Admin().GetFromJsonAsync<JsonElement>("/api/connectors");
         Assert.Equal(SdkInfo.Version, list.GetProperty("hostSdkVersion").GetString());
         var byFolder = list.GetProperty("connectors").EnumerateArray().ToDictionary(c => c.GetProperty("folder").GetString()!);
 
@@ -81,18 +41,48 @@ public sealed class ConnectorPluginTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Plugins_that_throw_or_hang_when_they_start_are_faulted_with_the_reason()
+    {
+        var list = await Host.Admin().GetFromJsonAsync<JsonElement>("/api/connectors");
+        var byFolder = list.GetProperty("connectors").EnumerateArray().ToDictionary(c => c.GetProperty("folder").GetString()!);
+        Assert.Equal("Faulted", byFolder["Modulith.TestPlugins.Throwing"].GetProperty("status").GetString());
+        Assert.Contains("fails on purpose", byFolder["Modulith.TestPlugins.Throwing"].GetProperty("error").GetString());
+        Assert.Equal("Faulted", byFolder["Modulith.TestPlugins.Hanging"].GetProperty("status").GetString());
+        Assert.Contains("did not finish within 2 s", byFolder["Modulith.TestPlugins.Hanging"].GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Two_plugins_with_different_versions_of_one_library_both_load_and_each_uses_its_own()
+    {
+        var catalog = Host.Services.GetRequiredService<PluginCatalog>();
+        var settings = new ConnectorSettings("i", "shop-a", new Dictionary<string, string>());
+        var versions = new List<string>();
+        foreach (var id in (string[])["test-jsonold", "test-jsonnew"])
+        {
+            var plugin = catalog.Plugins.Single(p => p.Manifest?.Id == id);
+            Assert.Equal(PluginStatus.Loaded, plugin.Status);
+            var sent = await plugin.Channel!.SendAsync(new OutboundMessage("k-" + id, "r", null, "t", null, null, false), settings, CancellationToken.None);
+            Assert.Equal("{\"IdempotencyKey\":\"k-" + id + "\"}", sent.ProviderMessageId);
+            versions.Add((await plugin.Channel.CheckHealthAsync(settings, CancellationToken.None)).Detail);
+        }
+
+        Assert.StartsWith("13.0.1", versions[0]);
+        Assert.StartsWith("13.0.3", versions[1]);
+    }
+
+    [Fact]
     public async Task The_host_works_on_beside_broken_plugins()
     {
-        Assert.Equal(HttpStatusCode.OK, (await _host.Client.GetAsync("/health/ready")).StatusCode);
-        await _host.SendOkAsync("/v1/identify", """{"userId":"beside-plugins"}""");
-        await _host.DrainAsync();
-        Assert.NotNull(await _host.FindCustomerAsync("userId=beside-plugins"));
+        Assert.Equal(HttpStatusCode.OK, (await Host.Client.GetAsync("/health/ready")).StatusCode);
+        await Host.SendOkAsync("/v1/identify", """{"userId":"beside-plugins"}""");
+        await Host.DrainAsync();
+        Assert.NotNull(await Host.FindCustomerAsync("userId=beside-plugins"));
     }
 
     [Fact]
     public async Task The_connector_list_needs_an_api_key()
     {
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _host.Client.GetAsync("/api/connectors")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Host.Client.GetAsync("/api/connectors")).StatusCode);
     }
 
     [Fact]
@@ -121,7 +111,7 @@ public sealed class ConnectorPluginTests : IAsyncLifetime
 
         var key = RandomNumberGenerator.GetBytes(32);
         var secret = "whsec_" + Convert.ToBase64String(key);
-        var channel = _host.Services.GetRequiredService<PluginCatalog>().Plugins.Single(p => p.Manifest?.Id == "webhook").Channel!;
+        var channel = Host.Services.GetRequiredService<PluginCatalog>().Plugins.Single(p => p.Manifest?.Id == "webhook").Channel!;
         ConnectorSettings Settings(string path) => new("inst-1", "shop-a", new Dictionary<string, string> { ["url"] = $"http://127.0.0.1:{port}{path}", ["secret"] = secret });
 
         var result = await channel.SendAsync(new OutboundMessage("msg-1", "jane@example.com", "Hello", "Hi Jane", null, null, false), Settings("/hook"), CancellationToken.None);
@@ -137,6 +127,68 @@ public sealed class ConnectorPluginTests : IAsyncLifetime
         Assert.True((await channel.CheckHealthAsync(Settings("/hook"), CancellationToken.None)).Healthy);
         Assert.False((await channel.CheckHealthAsync(new ConnectorSettings("i", "w", new Dictionary<string, string> { ["url"] = "ftp://x", ["secret"] = secret }), CancellationToken.None)).Healthy);
     }
+}
+
+/// <summary>One host over a plugins folder holding the real webhook plugin and deliberately broken or conflicting ones.</summary>
+public sealed class PluginHostFixture : IAsyncLifetime
+{
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
+    private readonly string _plugins = Path.Combine(Path.GetTempPath(), "modulith-plugins-" + Guid.NewGuid().ToString("N"));
+
+    public TestHost Host { get; private set; } = null!;
+
+    private static string BuiltPluginsFolder() => Path.Combine(RepositoryRoot(), "src", "Modulith.Host", "bin", Configuration, "net10.0", "plugins");
+
+    private static string TestPluginsFolder() => Path.Combine(RepositoryRoot(), "tests", "plugins", "bin", Configuration);
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Modulith.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Modulith.sln not found above the test binaries.");
+    }
+
+    public Task InitializeAsync()
+    {
+        var webhook = Path.Combine(BuiltPluginsFolder(), "Modulith.Connectors.Webhook");
+        Assert.True(Directory.Exists(webhook), $"The normal build did not produce {webhook}.");
+        Copy(webhook, Path.Combine(_plugins, "Modulith.Connectors.Webhook"));
+
+        var corrupt = Directory.CreateDirectory(Path.Combine(_plugins, "Corrupt")).FullName;
+        File.WriteAllText(Path.Combine(corrupt, "connector.json"), """{"id":"corrupt","name":"Corrupt","version":"1.0.0","kind":"Channel","sdkVersion":"1.0.0","assembly":"Corrupt.dll"}""");
+        File.WriteAllBytes(Path.Combine(corrupt, "Corrupt.dll"), Encoding.ASCII.GetBytes("this is not an assembly"));
+
+        var future = Path.Combine(_plugins, "FutureSdk");
+        Copy(webhook, future);
+        var manifest = File.ReadAllText(Path.Combine(future, "connector.json")).Replace("\"sdkVersion\": \"1.0.0\"", "\"sdkVersion\": \"2.0.0\"", StringComparison.Ordinal).Replace("\"id\": \"webhook\"", "\"id\": \"webhook-next\"", StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(future, "connector.json"), manifest);
+
+        Directory.CreateDirectory(Path.Combine(_plugins, "NoManifest"));
+        foreach (var testPlugin in (string[])["JsonOld", "JsonNew", "Throwing", "Hanging"])
+        {
+            var built = Path.Combine(TestPluginsFolder(), "Modulith.TestPlugins." + testPlugin);
+            Assert.True(Directory.Exists(built), $"The normal build did not produce {built}.");
+            Copy(built, Path.Combine(_plugins, "Modulith.TestPlugins." + testPlugin));
+        }
+
+        Host = TestHost.StartSqlite(settings: new Dictionary<string, string?>
+        {
+            ["Modulith:Plugins:Directory"] = _plugins,
+            ["Modulith:Plugins:RegistrationTimeout"] = "00:00:02",
+        });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
 
     private static void Copy(string from, string to)
     {
