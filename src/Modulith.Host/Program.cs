@@ -1,5 +1,6 @@
 using Modulith.Customers;
 using Modulith.Host.Connectors;
+using Modulith.Host.Connectors.Instances;
 using Modulith.Host;
 using Modulith.Host.Orleans;
 using Modulith.Host.Storage;
@@ -24,6 +25,7 @@ builder.AddWorkspaces();
 builder.AddIngestion();
 builder.AddCustomers();
 builder.AddConnectorPlugins();
+builder.AddConnectorInstances();
 builder.Services.AddHostedService<DispatchWatchdog>();
 
 var app = builder.Build();
@@ -32,6 +34,7 @@ app.MapWorkspacesEndpoints();
 app.MapIngestionEndpoints();
 app.MapCustomersEndpoints();
 app.MapConnectorEndpoints();
+app.MapConnectorInstanceEndpoints();
 app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
 
 await app.RunAsync();

@@ -17,6 +17,7 @@ internal static class MigrateCommand
         builder.AddWorkspaces();
         builder.AddIngestion();
         builder.AddCustomers();
+        builder.Services.AddSingleton<ISchemaContributor, Connectors.Instances.ConnectorInstanceSchema>();
         using var host = builder.Build();
         var applied = await host.Services.GetRequiredService<SchemaMigrator>().MigrateAsync();
         await host.Services.BootstrapWorkspacesAsync();
