@@ -1,6 +1,7 @@
 using Modulith.Customers;
 using Modulith.Host.Connectors;
 using Modulith.Host.Connectors.Instances;
+using Modulith.Host.Connectors.Webhooks;
 using Modulith.Host;
 using Modulith.Host.Orleans;
 using Modulith.Host.Storage;
@@ -35,6 +36,7 @@ app.MapIngestionEndpoints();
 app.MapCustomersEndpoints();
 app.MapConnectorEndpoints();
 app.MapConnectorInstanceEndpoints();
+app.MapInboundWebhooks();
 app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
 
 await app.RunAsync();

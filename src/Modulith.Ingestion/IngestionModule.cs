@@ -29,6 +29,7 @@ public static class IngestionModule
         builder.Services.AddSingleton<EventAppender>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventAppender>());
         builder.Services.AddSingleton<IngestionService>();
+        builder.Services.AddSingleton<IEventIngestion>(sp => sp.GetRequiredService<IngestionService>());
         return builder;
     }
 

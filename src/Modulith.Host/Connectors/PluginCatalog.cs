@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using McMaster.NETCore.Plugins;
+using Polly;
 using Modulith.Connectors.Sdk;
 
 namespace Modulith.Host.Connectors;
@@ -53,6 +54,12 @@ internal sealed class LoadedPlugin
     public IPlatformConnector? Platform => Services?.GetService<IPlatformConnector>();
 
     public IChannelConnector? Channel => Services?.GetService<IChannelConnector>();
+
+    /// <summary>Every call into the plugin goes through this: a deadline and a circuit breaker, so a hanging or failing plugin cannot hold requests.</summary>
+    public ResiliencePipeline Resilience { get; } = new ResiliencePipelineBuilder()
+        .AddCircuitBreaker(new Polly.CircuitBreaker.CircuitBreakerStrategyOptions { FailureRatio = 0.5, MinimumThroughput = 10, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = TimeSpan.FromSeconds(30) })
+        .AddTimeout(TimeSpan.FromSeconds(5))
+        .Build();
 }
 
 /// <summary>Loads every plugin folder into its own load context, sharing only the SDK and the Microsoft.Extensions abstractions.</summary>

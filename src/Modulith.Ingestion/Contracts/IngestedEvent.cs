@@ -59,3 +59,36 @@ public interface IEventBacklog
     /// <summary>Counts the committed events not yet dispatched.</summary>
     Task<long> CountPendingAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>Ingests Segment-shaped messages on behalf of another module (e.g. connectors), with the same validation and durability as the HTTP API.</summary>
+public interface IEventIngestion
+{
+    /// <summary>
+    /// Validates every message (each needs its <c>type</c>), then appends them durably in one group commit; a messageId
+    /// seen before in the workspace is ignored. Answers null on success, or the validation error (nothing stored).
+    /// Throws <see cref="IngestionOverCapacityException"/> when ingestion is over capacity.
+    /// </summary>
+    Task<string?> IngestAsync(string workspaceId, IReadOnlyList<System.Text.Json.Nodes.JsonObject> messages, CancellationToken cancellationToken);
+}
+
+/// <summary>Ingestion is over capacity; retry later.</summary>
+public sealed class IngestionOverCapacityException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public IngestionOverCapacityException()
+        : base("Ingestion is over capacity; retry later.")
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public IngestionOverCapacityException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and an inner exception.</summary>
+    public IngestionOverCapacityException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -67,8 +67,34 @@ internal static class IngestionEndpoints
 }
 
 /// <summary>Authenticates, validates and durably appends Segment messages.</summary>
-internal sealed class IngestionService(IWorkspaceDirectory workspaces, EventAppender appender, TimeProvider clock)
+internal sealed class IngestionService(IWorkspaceDirectory workspaces, EventAppender appender, TimeProvider clock) : IEventIngestion
 {
+    public async Task<string?> IngestAsync(string workspaceId, IReadOnlyList<System.Text.Json.Nodes.JsonObject> messages, CancellationToken cancellationToken)
+    {
+        if (messages.Count == 0)
+        {
+            return null;
+        }
+
+        var batch = new System.Text.Json.Nodes.JsonObject { ["batch"] = new System.Text.Json.Nodes.JsonArray(messages.Select(m => (System.Text.Json.Nodes.JsonNode)m.DeepClone()).ToArray()) };
+        var result = SegmentNormalizer.NormalizeBatch(Encoding.UTF8.GetBytes(batch.ToJsonString()), clock.GetUtcNow());
+        if (result.Error is not null)
+        {
+            return result.Error;
+        }
+
+        try
+        {
+            await appender.AppendAsync(workspaceId, result.Events, cancellationToken);
+        }
+        catch (OverCapacityException exception)
+        {
+            throw new IngestionOverCapacityException(exception.Message, exception);
+        }
+
+        return null;
+    }
+
     private static readonly IngestionAccepted Accepted = new(true);
 
     public async Task<Results<Ok<IngestionAccepted>, ProblemHttpResult>> AcceptAsync(HttpContext context, string? type)

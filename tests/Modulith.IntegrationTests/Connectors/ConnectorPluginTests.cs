@@ -173,7 +173,7 @@ public sealed class PluginHostFixture : IAsyncLifetime
         File.WriteAllText(Path.Combine(future, "connector.json"), manifest);
 
         Directory.CreateDirectory(Path.Combine(_plugins, "NoManifest"));
-        foreach (var testPlugin in (string[])["JsonOld", "JsonNew", "Throwing", "Hanging"])
+        foreach (var testPlugin in (string[])["JsonOld", "JsonNew", "Throwing", "Hanging", "Platform"])
         {
             var built = Path.Combine(TestPluginsFolder(), "Modulith.TestPlugins." + testPlugin);
             Assert.True(Directory.Exists(built), $"The normal build did not produce {built}.");

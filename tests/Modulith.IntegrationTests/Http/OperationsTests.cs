@@ -24,7 +24,8 @@ public sealed class OperationsTests(SqliteHostFixture fixture) : IClassFixture<S
         foreach (var route in (string[])["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch",
                      "/v1/t", "/v1/i", "/v1/p", "/v1/s", "/v1/g", "/v1/a", "/v1/b",
                      "/api/workspaces", "/api/workspaces/current", "/api/api-keys", "/api/api-keys/{id}",
-                     "/api/customers", "/api/customers/{id}", "/api/customers/{id}/timeline", "/api/customers/{id}/unmerge"])
+                     "/api/customers", "/api/customers/{id}", "/api/customers/{id}/timeline", "/api/customers/{id}/unmerge",
+                     "/api/connectors", "/api/connector-instances", "/webhooks/{instanceId}"])
         {
             Assert.True(paths.TryGetProperty(route, out _), $"{route} is not in the OpenAPI document");
         }

@@ -26,6 +26,8 @@ internal sealed class ConnectorInstanceStore(Database database, IDataProtectionP
 {
     private readonly IDataProtector _secrets = protection.CreateProtector("Modulith.Connectors.InstanceSecrets.v1");
 
+    public static bool IsValidId(string id) => id.Length == 23 && id.StartsWith("ci_", StringComparison.Ordinal) && id[3..].All(char.IsAsciiHexDigitLower);
+
     public static string NewId() => "ci_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(10));
 
     public async Task<ConnectorInstanceView> CreateAsync(string workspaceId, string connectorId, string name, IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string> secrets, CancellationToken cancellationToken)
