@@ -146,7 +146,7 @@ public sealed class PluginHostFixture : IAsyncLifetime
 
     private static string TestPluginsFolder() => Path.Combine(RepositoryRoot(), "tests", "plugins", "bin", Configuration);
 
-    private static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Modulith.sln")))
@@ -162,6 +162,8 @@ public sealed class PluginHostFixture : IAsyncLifetime
         var webhook = Path.Combine(BuiltPluginsFolder(), "Modulith.Connectors.Webhook");
         Assert.True(Directory.Exists(webhook), $"The normal build did not produce {webhook}.");
         Copy(webhook, Path.Combine(_plugins, "Modulith.Connectors.Webhook"));
+
+        Copy(Path.Combine(BuiltPluginsFolder(), "Modulith.Connectors.Shopify"), Path.Combine(_plugins, "Modulith.Connectors.Shopify"));
 
         var corrupt = Directory.CreateDirectory(Path.Combine(_plugins, "Corrupt")).FullName;
         File.WriteAllText(Path.Combine(corrupt, "connector.json"), """{"id":"corrupt","name":"Corrupt","version":"1.0.0","kind":"Channel","sdkVersion":"1.0.0","assembly":"Corrupt.dll"}""");

@@ -1,0 +1,245 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Modulith.Connectors.Sdk;
+
+namespace Modulith.Connectors.Shopify;
+
+/// <summary>Registers the Shopify platform connector.</summary>
+public sealed class ShopifyRegistrar : IConnectorRegistrar
+{
+    /// <inheritdoc />
+    public void Register(IServiceCollection services) => services.AddSingleton<IPlatformConnector, ShopifyConnector>();
+}
+
+/// <summary>
+/// Shopify webhooks: verified with X-Shopify-Hmac-Sha256 (base64 HMAC-SHA256 of the raw body keyed with the app's
+/// client secret), mapped by X-Shopify-Topic to normalised events. Webhook bodies are the Admin REST resources
+/// without their wrapper. The mandatory privacy topics are acknowledged.
+/// </summary>
+internal sealed class ShopifyConnector : IPlatformConnector
+{
+    private static readonly HashSet<string> PrivacyTopics = ["customers/data_request", "customers/redact", "shop/redact"];
+
+    public Task<WebhookResult> HandleWebhookAsync(InboundWebhook webhook, ConnectorSettings settings, CancellationToken cancellationToken)
+    {
+        if (!webhook.Headers.TryGetValue("X-Shopify-Hmac-Sha256", out var signature) || !Verify(settings.Required("clientSecret"), webhook.Body.Span, signature))
+        {
+            return Task.FromResult(WebhookResult.Rejected("X-Shopify-Hmac-Sha256 is missing or does not match the body."));
+        }
+
+        var topic = webhook.Headers.GetValueOrDefault("X-Shopify-Topic") ?? string.Empty;
+        var delivery = webhook.Headers.GetValueOrDefault("X-Shopify-Event-Id") ?? webhook.Headers.GetValueOrDefault("X-Shopify-Webhook-Id");
+        if (PrivacyTopics.Contains(topic))
+        {
+            return Task.FromResult(new WebhookResult(WebhookOutcome.Acknowledged, delivery, []));
+        }
+
+        using var document = JsonDocument.Parse(webhook.Body);
+        var root = document.RootElement;
+        var shop = settings.Values.GetValueOrDefault("shopDomain");
+        IReadOnlyList<ConnectorEvent> events = topic switch
+        {
+            "orders/create" => OrderEvents(root, ConnectorEventKind.OrderPlaced, shop, withCustomer: true),
+            "orders/paid" => OrderEvents(root, ConnectorEventKind.OrderPaid, shop, withCustomer: false),
+            "orders/cancelled" => OrderEvents(root, ConnectorEventKind.OrderCancelled, shop, withCustomer: false),
+            "refunds/create" => [Refund(root)],
+            "checkouts/create" or "checkouts/update" => [Checkout(root, shop)],
+            "carts/update" or "carts/create" => [Cart(root)],
+            "customers/create" or "customers/update" => [Customer(root, DateOf(root, "updated_at") ?? webhook.ReceivedAt)],
+            _ => [],
+        };
+        return Task.FromResult(new WebhookResult(events.Count == 0 ? WebhookOutcome.Acknowledged : WebhookOutcome.Accepted, delivery, events));
+    }
+
+    public Task<BackfillPage> BackfillAsync(ConnectorSettings settings, string? cursor, CancellationToken cancellationToken) =>
+        Task.FromResult(new BackfillPage([], null));
+
+    public Task<HealthReport> CheckHealthAsync(ConnectorSettings settings, CancellationToken cancellationToken) =>
+        Task.FromResult(settings.Values.ContainsKey("clientSecret") && settings.Values.ContainsKey("shopDomain")
+            ? new HealthReport(true, "Webhooks are verified with the configured client secret.")
+            : new HealthReport(false, "shopDomain and clientSecret are required."));
+
+    /// <summary>Constant-time comparison of Shopify's signature with the one computed over the raw body.</summary>
+    internal static bool Verify(string secret, ReadOnlySpan<byte> body, string signature)
+    {
+        var expected = Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature.Trim()));
+    }
+
+    private static List<ConnectorEvent> OrderEvents(JsonElement order, ConnectorEventKind kind, string? shop, bool withCustomer)
+    {
+        var customer = CustomerOf(order);
+        var at = kind switch
+        {
+            ConnectorEventKind.OrderCancelled => DateOf(order, "cancelled_at"),
+            ConnectorEventKind.OrderPaid => DateOf(order, "processed_at") ?? DateOf(order, "updated_at"),
+            _ => null,
+        } ?? DateOf(order, "created_at") ?? DateTimeOffset.UnixEpoch;
+        var properties = new Dictionary<string, object?>
+        {
+            ["order_id"] = Text(order, "id"),
+            ["order_number"] = Text(order, "name"),
+            ["total"] = Money(order, "total_price"),
+            ["revenue"] = Money(order, "total_price"),
+            ["subtotal"] = Money(order, "subtotal_price"),
+            ["tax"] = Money(order, "total_tax"),
+            ["discount"] = Money(order, "total_discounts"),
+            ["currency"] = Text(order, "currency"),
+            ["financial_status"] = Text(order, "financial_status"),
+            ["products"] = Products(order),
+        };
+        if (kind == ConnectorEventKind.OrderCancelled)
+        {
+            properties["reason"] = Text(order, "cancel_reason");
+        }
+
+        var events = new List<ConnectorEvent>();
+        if (withCustomer && order.TryGetProperty("customer", out var profile) && profile.ValueKind == JsonValueKind.Object)
+        {
+            events.Add(Customer(profile, at, order));
+        }
+
+        events.Add(new ConnectorEvent(kind, Text(order, "id") ?? Guid.NewGuid().ToString("N"), at, customer, properties,
+            Consents: Consent(order, "buyer_accepts_marketing"), Context: Visit(order, shop)));
+        return events;
+    }
+
+    private static ConnectorEvent Refund(JsonElement refund)
+    {
+        decimal amount = 0;
+        string? currency = null;
+        if (refund.TryGetProperty("transactions", out var transactions) && transactions.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var transaction in transactions.EnumerateArray().Where(t => Text(t, "kind") == "refund" && Text(t, "status") is null or "success"))
+            {
+                amount += Money(transaction, "amount") ?? 0;
+                currency ??= Text(transaction, "currency");
+            }
+        }
+
+        return new ConnectorEvent(ConnectorEventKind.OrderRefunded, Text(refund, "id") ?? Guid.NewGuid().ToString("N"), DateOf(refund, "created_at") ?? DateTimeOffset.UnixEpoch,
+            new CustomerReference(null, null, null, "order:" + Text(refund, "order_id")),
+            new Dictionary<string, object?> { ["order_id"] = Text(refund, "order_id"), ["total"] = amount, ["currency"] = currency });
+    }
+
+    private static ConnectorEvent Checkout(JsonElement checkout, string? shop) =>
+        new(ConnectorEventKind.CheckoutStarted, Text(checkout, "token") ?? Text(checkout, "id") ?? Guid.NewGuid().ToString("N"),
+            DateOf(checkout, "created_at") ?? DateTimeOffset.UnixEpoch, CustomerOf(checkout),
+            new Dictionary<string, object?>
+            {
+                ["checkout_id"] = Text(checkout, "token"),
+                ["value"] = Money(checkout, "total_price"),
+                ["currency"] = Text(checkout, "currency"),
+                ["products"] = Products(checkout),
+                ["recovery_url"] = Text(checkout, "abandoned_checkout_url"),
+            },
+            Consents: Consent(checkout, "buyer_accepts_marketing"), Context: Visit(checkout, shop));
+
+    private static ConnectorEvent Cart(JsonElement cart) =>
+        new(ConnectorEventKind.CartUpdated, $"{Text(cart, "token")}:{Text(cart, "updated_at")}", DateOf(cart, "updated_at") ?? DateTimeOffset.UnixEpoch,
+            new CustomerReference(null, null, null, "cart:" + Text(cart, "token")),
+            new Dictionary<string, object?> { ["cart_id"] = Text(cart, "token"), ["products"] = Products(cart) });
+
+    private static ConnectorEvent Customer(JsonElement customer, DateTimeOffset at, JsonElement? order = null)
+    {
+        var traits = new Dictionary<string, object?>
+        {
+            ["firstName"] = Text(customer, "first_name"),
+            ["lastName"] = Text(customer, "last_name"),
+            ["email"] = Text(customer, "email") ?? (order is { } o ? Text(o, "email") : null),
+            ["phone"] = Text(customer, "phone"),
+            ["tags"] = Text(customer, "tags"),
+            ["verifiedEmail"] = customer.TryGetProperty("verified_email", out var verified) && verified.ValueKind is JsonValueKind.True,
+            ["createdAt"] = Text(customer, "created_at"),
+        };
+        var consents = Consent(customer, "accepts_marketing") ?? new Dictionary<string, bool>();
+        if (customer.TryGetProperty("email_marketing_consent", out var emailConsent) && emailConsent.ValueKind == JsonValueKind.Object)
+        {
+            consents["marketing_email"] = Text(emailConsent, "state") == "subscribed";
+        }
+
+        if (customer.TryGetProperty("sms_marketing_consent", out var smsConsent) && smsConsent.ValueKind == JsonValueKind.Object)
+        {
+            consents["marketing_sms"] = Text(smsConsent, "state") == "subscribed";
+        }
+
+        return new ConnectorEvent(ConnectorEventKind.CustomerUpserted, $"{Text(customer, "id")}:{Text(customer, "updated_at")}", at,
+            new CustomerReference(Text(customer, "id"), Text(customer, "email") ?? (order is { } withEmail ? Text(withEmail, "email") : null), Text(customer, "phone"), null),
+            new Dictionary<string, object?>(), traits, consents.Count == 0 ? null : consents);
+    }
+
+    private static CustomerReference CustomerOf(JsonElement resource)
+    {
+        string? platformId = null;
+        string? phone = Text(resource, "phone");
+        if (resource.TryGetProperty("customer", out var customer) && customer.ValueKind == JsonValueKind.Object)
+        {
+            platformId = Text(customer, "id");
+            phone ??= Text(customer, "phone");
+        }
+
+        return new CustomerReference(platformId, Text(resource, "email"), phone, platformId is null ? "cart:" + Text(resource, "cart_token") : null);
+    }
+
+    private static Dictionary<string, bool>? Consent(JsonElement resource, string property) =>
+        resource.TryGetProperty(property, out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False
+            ? new Dictionary<string, bool> { ["marketing_email"] = value.GetBoolean() }
+            : null;
+
+    /// <summary>The visit that led to the order: landing site (with its UTM parameters) and referring site.</summary>
+    private static Dictionary<string, object?>? Visit(JsonElement resource, string? shop)
+    {
+        var landing = Text(resource, "landing_site");
+        var referrer = Text(resource, "referring_site");
+        if (landing is null && referrer is null)
+        {
+            return null;
+        }
+
+        if (landing is not null && !Uri.TryCreate(landing, UriKind.Absolute, out _))
+        {
+            landing = $"https://{shop ?? "shop.invalid"}{(landing.StartsWith('/') ? landing : "/" + landing)}";
+        }
+
+        return new Dictionary<string, object?> { ["page"] = new Dictionary<string, object?> { ["url"] = landing, ["referrer"] = referrer } };
+    }
+
+    private static List<Dictionary<string, object?>> Products(JsonElement resource)
+    {
+        var products = new List<Dictionary<string, object?>>();
+        if (resource.TryGetProperty("line_items", out var items) && items.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in items.EnumerateArray())
+            {
+                products.Add(new Dictionary<string, object?>
+                {
+                    ["product_id"] = Text(item, "product_id"),
+                    ["variant"] = Text(item, "variant_id"),
+                    ["sku"] = Text(item, "sku"),
+                    ["name"] = Text(item, "title"),
+                    ["price"] = Money(item, "price"),
+                    ["quantity"] = item.TryGetProperty("quantity", out var quantity) && quantity.ValueKind == JsonValueKind.Number ? quantity.GetInt32() : 1,
+                });
+            }
+        }
+
+        return products;
+    }
+
+    private static string? Text(JsonElement element, string property) =>
+        element.TryGetProperty(property, out var value) ? value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString() is { Length: > 0 } text ? text : null,
+            JsonValueKind.Number => value.GetRawText(),
+            _ => null,
+        } : null;
+
+    private static decimal? Money(JsonElement element, string property) =>
+        Text(element, property) is { } text && decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var amount) ? amount : null;
+
+    private static DateTimeOffset? DateOf(JsonElement element, string property) =>
+        Text(element, property) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? at : null;
+}
