@@ -38,6 +38,13 @@ echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') listening on
 # Each test creates its own database on this server.
 export MODULITH_TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50"
 
+# A real SMTP server on loopback for the email connector test (Debian's aiosmtpd, run with the system Python).
+if ! /usr/bin/python3 -c "import aiosmtpd" >/dev/null 2>&1; then
+  echo "Installing aiosmtpd from Debian packages..."
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3-aiosmtpd >/dev/null
+fi
+
 # The real Segment npm client, for the client compatibility test.
 if ! command -v node >/dev/null 2>&1; then
   echo "Installing Node.js from Debian packages..."

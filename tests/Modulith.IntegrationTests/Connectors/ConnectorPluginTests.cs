@@ -164,6 +164,7 @@ public sealed class PluginHostFixture : IAsyncLifetime
         Copy(webhook, Path.Combine(_plugins, "Modulith.Connectors.Webhook"));
 
         Copy(Path.Combine(BuiltPluginsFolder(), "Modulith.Connectors.Shopify"), Path.Combine(_plugins, "Modulith.Connectors.Shopify"));
+        Copy(Path.Combine(BuiltPluginsFolder(), "Modulith.Connectors.Smtp"), Path.Combine(_plugins, "Modulith.Connectors.Smtp"));
 
         var corrupt = Directory.CreateDirectory(Path.Combine(_plugins, "Corrupt")).FullName;
         File.WriteAllText(Path.Combine(corrupt, "connector.json"), """{"id":"corrupt","name":"Corrupt","version":"1.0.0","kind":"Channel","sdkVersion":"1.0.0","assembly":"Corrupt.dll"}""");
@@ -198,6 +199,11 @@ public sealed class PluginHostFixture : IAsyncLifetime
         foreach (var file in Directory.GetFiles(from))
         {
             File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+        }
+
+        foreach (var folder in Directory.GetDirectories(from))
+        {
+            Copy(folder, Path.Combine(to, Path.GetFileName(folder)));
         }
     }
 }

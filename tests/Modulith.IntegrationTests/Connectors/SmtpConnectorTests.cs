@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Modulith.Connectors.Sdk;
+using Modulith.Host.Connectors;
+using Modulith.IntegrationTests.Infrastructure;
+
+namespace Modulith.IntegrationTests.Connectors;
+
+/// <summary>The SMTP plugin against a real SMTP server on loopback (aiosmtpd, installed by tests/run-tests.sh), which writes a Maildir.</summary>
+public sealed class SmtpConnectorTests(PluginHostFixture fixture) : IClassFixture<PluginHostFixture>, IAsyncLifetime
+{
+    private readonly string _maildir = Path.Combine(Path.GetTempPath(), "modulith-maildir-" + Guid.NewGuid().ToString("N"));
+    private readonly int _port = TestHost.FreePort();
+    private Process? _server;
+
+    public async Task InitializeAsync()
+    {
+        Assert.True(File.Exists("/usr/bin/python3"), "The system Python is needed for aiosmtpd: run tests/run-tests.sh.");
+        _server = Process.Start(new ProcessStartInfo("/usr/bin/python3", ["-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{_port}", "-c", "aiosmtpd.handlers.Mailbox", _maildir])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        })!;
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync("127.0.0.1", _port);
+                return;
+            }
+            catch (SocketException)
+            {
+                if (_server.HasExited)
+                {
+                    Assert.Fail("aiosmtpd did not start (is python3-aiosmtpd installed?): " + await _server.StandardError.ReadToEndAsync());
+                }
+
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Fail("aiosmtpd did not open its port.");
+    }
+
+    public Task DisposeAsync()
+    {
+        if (_server is { HasExited: false })
+        {
+            _server.Kill();
+        }
+
+        _server?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_marketing_email_arrives_with_both_bodies_and_both_unsubscribe_headers_and_is_sent_once()
+    {
+        var channel = Smtp();
+        var message = new OutboundMessage("bf-2026-jane", "Jane Doe <jane@example.com>", "Black Friday", "Hi Jane, 30% off.", "<p>Hi Jane, <b>30% off</b>.</p>",
+            new Dictionary<string, string> { ["unsubscribeToken"] = "tok-123" }, Transactional: false);
+
+        var first = await channel.SendAsync(message, Settings(), CancellationToken.None);
+        var again = await channel.SendAsync(message, Settings(), CancellationToken.None);
+
+        Assert.Equal(DeliveryStatus.Sent, first.Status);
+        Assert.Equal(DeliveryStatus.Sent, again.Status);
+        Assert.Equal(first.ProviderMessageId, again.ProviderMessageId);
+        var mail = Assert.Single(Delivered());
+        Assert.Contains("List-Unsubscribe: <https://shop.example/unsubscribe?token=tok-123>, <mailto:unsubscribe@shop.example?subject=unsubscribe-tok-123>", mail);
+        Assert.Contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click", mail);
+        Assert.Contains("Message-Id: <bf-2026-jane@shop.example>", mail, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("multipart/alternative", mail);
+        Assert.Contains("Hi Jane, 30% off.", mail);
+        Assert.Contains("<b>30% off</b>", mail);
+    }
+
+    [Fact]
+    public async Task A_transactional_email_has_no_unsubscribe_headers_and_a_bad_recipient_is_rejected()
+    {
+        var channel = Smtp();
+        var sent = await channel.SendAsync(new OutboundMessage("order-1001-shipped", "jane@example.com", "Your order shipped", "On its way.", null, null, Transactional: true), Settings(), CancellationToken.None);
+        Assert.Equal(DeliveryStatus.Sent, sent.Status);
+        Assert.DoesNotContain("List-Unsubscribe", Assert.Single(Delivered()));
+
+        var rejected = await channel.SendAsync(new OutboundMessage("x", "not an address", "s", "t", null, null, true), Settings(), CancellationToken.None);
+        Assert.Equal(DeliveryStatus.Rejected, rejected.Status);
+    }
+
+    [Fact]
+    public async Task An_unreachable_server_is_a_transient_failure()
+    {
+        var settings = Settings(port: TestHost.FreePort());
+        var result = await Smtp().SendAsync(new OutboundMessage("y", "jane@example.com", "s", "t", null, null, true), settings, CancellationToken.None);
+        Assert.Equal(DeliveryStatus.TransientFailure, result.Status);
+    }
+
+    private IChannelConnector Smtp() =>
+        fixture.Host.Services.GetRequiredService<PluginCatalog>().Plugins.Single(p => p.Manifest?.Id == "smtp").Channel!;
+
+    private ConnectorSettings Settings(int? port = null) => new("ci_smtp", "shop-a", new Dictionary<string, string>
+    {
+        ["host"] = "127.0.0.1",
+        ["port"] = (port ?? _port).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["security"] = "none",
+        ["from"] = "Shop <news@shop.example>",
+        ["unsubscribeUrl"] = "https://shop.example/unsubscribe",
+        ["unsubscribeMailto"] = "unsubscribe@shop.example",
+    });
+
+    private List<string> Delivered()
+    {
+        var folder = Path.Combine(_maildir, "new");
+        // Long headers are folded (RFC 5322): unfold them before looking at them.
+        return Directory.Exists(folder)
+            ? Directory.GetFiles(folder).Select(f => File.ReadAllText(f).Replace("\r\n ", " ", StringComparison.Ordinal).Replace("\n ", " ", StringComparison.Ordinal)).ToList()
+            : [];
+    }
+}
