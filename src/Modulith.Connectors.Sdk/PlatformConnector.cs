@@ -100,8 +100,8 @@ public sealed record ConnectorEvent(
 public sealed record CustomerReference(string? PlatformId, string? Email, string? Phone, string? AnonymousId);
 
 /// <summary>One page of a backfill or reconciliation.</summary>
-/// <param name="Events">The events of this page.</param>
-/// <param name="NextCursor">Where to continue; null when done.</param>
+/// <param name="Events">The events of this page; none means caught up.</param>
+/// <param name="NextCursor">Where to continue, and what the host stores for the next reconciliation.</param>
 public sealed record BackfillPage(IReadOnlyList<ConnectorEvent> Events, string? NextCursor);
 
 /// <summary>A connector's health.</summary>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Modulith.Connectors.Sdk;
 using Modulith.SharedKernel.Security;
 using Modulith.SharedKernel.Storage;
 using Modulith.SharedKernel.Web;
@@ -20,14 +21,28 @@ internal static class ConnectorInstanceEndpoints
         group.MapPost("/", CreateAsync).RequireAuthorization(Policies.Admin)
             .WithSummary("Connect a connector for this workspace: settings are checked against the connector's schema, secrets are encrypted at rest.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        group.MapPost("/{id}/reconcile", ReconcileAsync).RequireAuthorization(Policies.Admin)
+            .WithSummary("Reconcile a platform instance now: read what changed on the platform since the stored cursor (it also runs periodically).")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
+    }
+
+    private static async Task<Results<Ok<ReconcileResult>, ProblemHttpResult>> ReconcileAsync(
+        string id, ClaimsPrincipal user, ConnectorInstanceStore store, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        if (!ConnectorInstanceStore.IsValidId(id) || !await store.BelongsToAsync(id, user.WorkspaceId(), cancellationToken))
+        {
+            return Problems.NotFound($"No connector instance '{id}' in this workspace.");
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<IReconciliationGrain>(id).ReconcileAsync());
     }
 
     private static async Task<Ok<IReadOnlyList<ConnectorInstanceView>>> ListAsync(ClaimsPrincipal user, ConnectorInstanceStore store, CancellationToken cancellationToken) =>
         TypedResults.Ok(await store.ListAsync(user.WorkspaceId(), cancellationToken));
 
     private static async Task<Results<Created<ConnectorInstanceView>, ProblemHttpResult>> CreateAsync(
-        CreateConnectorInstanceRequest? request, ClaimsPrincipal user, PluginCatalog catalog, ConnectorInstanceStore store, CancellationToken cancellationToken)
+        CreateConnectorInstanceRequest? request, ClaimsPrincipal user, PluginCatalog catalog, ConnectorInstanceStore store, IGrainFactory grains, CancellationToken cancellationToken)
     {
         var name = request?.Name?.Trim();
         if (string.IsNullOrEmpty(request?.ConnectorId) || string.IsNullOrEmpty(name) || name.Length > 200)
@@ -53,6 +68,11 @@ internal static class ConnectorInstanceEndpoints
         }
 
         var created = await store.CreateAsync(user.WorkspaceId(), request.ConnectorId, name, settings, secrets, cancellationToken);
+        if (plugin.Manifest!.Kind == ConnectorKind.Platform)
+        {
+            await grains.GetGrain<IReconciliationGrain>(created.Id).StartAsync();
+        }
+
         return TypedResults.Created($"/api/connector-instances/{created.Id}", created);
     }
 }
@@ -67,6 +87,7 @@ internal static class ConnectorInstanceSetup
         builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
             new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = sp.GetRequiredService<DatabaseXmlRepository>()));
         builder.Services.AddSingleton<ConnectorInstanceStore>();
+        builder.Services.Configure<ReconciliationOptions>(builder.Configuration.GetSection("Modulith:Connectors"));
         return builder;
     }
 }

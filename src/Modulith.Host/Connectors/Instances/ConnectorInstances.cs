@@ -64,6 +64,27 @@ internal sealed class ConnectorInstanceStore(Database database, IDataProtectionP
         return views;
     }
 
+    public async Task<string?> GetCursorAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("SELECT reconcile_cursor FROM connector_instances WHERE id = @id").With("id", instanceId);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    public async Task SetCursorAsync(string instanceId, string? cursor, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("UPDATE connector_instances SET reconcile_cursor = @cursor WHERE id = @id").With("cursor", cursor).With("id", instanceId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<bool> BelongsToAsync(string instanceId, string workspaceId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("SELECT COUNT(*) FROM connector_instances WHERE id = @id AND workspace_id = @ws").With("id", instanceId).With("ws", workspaceId);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) > 0;
+    }
+
     /// <summary>The instance's settings with secrets decrypted, for the connector only (never for an API answer or a log).</summary>
     public async Task<(string ConnectorId, ConnectorSettings Settings)?> ResolveAsync(string instanceId, CancellationToken cancellationToken)
     {

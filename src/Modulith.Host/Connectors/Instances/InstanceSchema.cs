@@ -27,6 +27,9 @@ internal sealed class ConnectorInstanceSchema : ISchemaContributor
     public IEnumerable<SchemaScript> Scripts { get; } =
     [
         new("connectors", 1, "connector instances and the Data Protection key ring", Tables, Tables),
+        new("connectors", 2, "reconciliation cursor per connector instance",
+            "ALTER TABLE connector_instances ADD COLUMN reconcile_cursor TEXT NULL;",
+            "ALTER TABLE connector_instances ADD COLUMN reconcile_cursor text NULL;"),
     ];
 }
 
