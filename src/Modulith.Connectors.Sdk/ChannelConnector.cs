@@ -53,4 +53,48 @@ public interface IChannelConnector
 
     /// <summary>Checks that the instance can reach the provider.</summary>
     Task<HealthReport> CheckHealthAsync(ConnectorSettings settings, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Verifies and parses a provider's callback (delivery report, open, click, bounce, complaint, unsubscribe) posted to
+    /// <c>/webhooks/{instanceId}</c>. Channels without callbacks keep this default, which refuses them.
+    /// </summary>
+    Task<DeliveryCallbackResult> HandleCallbackAsync(InboundWebhook callback, ConnectorSettings settings, CancellationToken cancellationToken) =>
+        Task.FromResult(new DeliveryCallbackResult(WebhookOutcome.Rejected, [], "This channel takes no callbacks."));
 }
+
+/// <summary>What happened to a sent message, as the provider reports it.</summary>
+public enum DeliveryEventKind
+{
+    /// <summary>Delivered to the recipient.</summary>
+    Delivered,
+
+    /// <summary>Opened.</summary>
+    Opened,
+
+    /// <summary>A link was clicked.</summary>
+    Clicked,
+
+    /// <summary>Bounced or undeliverable.</summary>
+    Bounced,
+
+    /// <summary>Marked as spam.</summary>
+    Complained,
+
+    /// <summary>The recipient unsubscribed.</summary>
+    Unsubscribed,
+}
+
+/// <summary>One provider report about a sent message.</summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="ProviderMessageId">The provider's id of the message (as answered by the send).</param>
+/// <param name="IdempotencyKey">The platform's key of the message, when the provider echoes it.</param>
+/// <param name="Recipient">The recipient address (email or E.164 phone), which identifies the customer.</param>
+/// <param name="OccurredAt">When it happened.</param>
+/// <param name="Detail">Provider detail (status code, bounce reason, clicked URL).</param>
+public sealed record DeliveryEvent(DeliveryEventKind Kind, string ProviderMessageId, string? IdempotencyKey, string Recipient, DateTimeOffset OccurredAt, string? Detail);
+
+/// <summary>The verdict on a channel provider's callback.</summary>
+/// <param name="Outcome">Accepted, rejected (401, nothing stored) or acknowledged without data.</param>
+/// <param name="Events">The delivery events it reports.</param>
+/// <param name="Reason">Why it was rejected.</param>
+public sealed record DeliveryCallbackResult(WebhookOutcome Outcome, IReadOnlyList<DeliveryEvent> Events, string? Reason = null);

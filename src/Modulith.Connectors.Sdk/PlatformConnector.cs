@@ -16,7 +16,11 @@ public sealed record ConnectorSettings(string InstanceId, string WorkspaceId, IR
 /// <param name="Body">The raw request body.</param>
 /// <param name="ContentType">The request's content type.</param>
 /// <param name="ReceivedAt">When the host received it.</param>
-public sealed record InboundWebhook(IReadOnlyDictionary<string, string> Headers, ReadOnlyMemory<byte> Body, string? ContentType, DateTimeOffset ReceivedAt);
+public sealed record InboundWebhook(IReadOnlyDictionary<string, string> Headers, ReadOnlyMemory<byte> Body, string? ContentType, DateTimeOffset ReceivedAt)
+{
+    /// <summary>The query string's values (some providers authenticate callbacks with a token in the URL).</summary>
+    public IReadOnlyDictionary<string, string> Query { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>The connector's verdict on an inbound webhook.</summary>
 /// <param name="Outcome">Accepted, rejected (bad signature: the host answers 401 and stores nothing) or acknowledged without data (a ping).</param>

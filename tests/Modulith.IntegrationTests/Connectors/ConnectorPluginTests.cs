@@ -166,6 +166,7 @@ public sealed class PluginHostFixture : IAsyncLifetime
         Copy(Path.Combine(BuiltPluginsFolder(), "Modulith.Connectors.Shopify"), Path.Combine(_plugins, "Modulith.Connectors.Shopify"));
         Copy(Path.Combine(BuiltPluginsFolder(), "Modulith.Connectors.Smtp"), Path.Combine(_plugins, "Modulith.Connectors.Smtp"));
         Copy(Path.Combine(BuiltPluginsFolder(), "Modulith.Connectors.WooCommerce"), Path.Combine(_plugins, "Modulith.Connectors.WooCommerce"));
+        Copy(Path.Combine(BuiltPluginsFolder(), "Modulith.Connectors.Sms"), Path.Combine(_plugins, "Modulith.Connectors.Sms"));
 
         var corrupt = Directory.CreateDirectory(Path.Combine(_plugins, "Corrupt")).FullName;
         File.WriteAllText(Path.Combine(corrupt, "connector.json"), """{"id":"corrupt","name":"Corrupt","version":"1.0.0","kind":"Channel","sdkVersion":"1.0.0","assembly":"Corrupt.dll"}""");

@@ -87,6 +87,58 @@ internal static class ConnectorEventMapper
         return messages;
     }
 
+    /// <summary>
+    /// Provider reports about sent messages, as track events on the recipient's profile (found through its email or
+    /// phone). An unsubscribe also withdraws the channel's marketing consent.
+    /// </summary>
+    public static IReadOnlyList<JsonObject> DeliveryToSegment(string channel, string instanceId, IReadOnlyList<DeliveryEvent> events)
+    {
+        var prefix = channel switch
+        {
+            "email" => "Email",
+            "sms" => "SMS",
+            _ => char.ToUpperInvariant(channel[0]) + channel[1..],
+        };
+        var messages = new List<JsonObject>(events.Count);
+        foreach (var e in events)
+        {
+            var name = e.Kind switch
+            {
+                DeliveryEventKind.Delivered => $"{prefix} Delivered",
+                DeliveryEventKind.Opened => $"{prefix} Opened",
+                DeliveryEventKind.Clicked => $"{prefix} Link Clicked",
+                DeliveryEventKind.Bounced => $"{prefix} Bounced",
+                DeliveryEventKind.Complained => $"{prefix} Marked as Spam",
+                _ => "Unsubscribed",
+            };
+            var traits = new JsonObject { [e.Recipient.Contains('@', StringComparison.Ordinal) ? "email" : "phone"] = e.Recipient };
+            var context = new JsonObject { ["traits"] = traits, ["integration"] = new JsonObject { ["name"] = channel, ["instance"] = instanceId } };
+            if (e.Kind == DeliveryEventKind.Unsubscribed)
+            {
+                context["consent"] = new JsonObject { ["categoryPreferences"] = new JsonObject { ["marketing_" + channel] = false } };
+            }
+
+            messages.Add(new JsonObject
+            {
+                ["type"] = "track",
+                ["event"] = name,
+                ["messageId"] = $"{instanceId}:{e.Kind}:{e.ProviderMessageId}",
+                ["anonymousId"] = $"{channel}:{e.Recipient}",
+                ["timestamp"] = e.OccurredAt.ToString("O", CultureInfo.InvariantCulture),
+                ["properties"] = new JsonObject
+                {
+                    ["channel"] = channel,
+                    ["provider_message_id"] = e.ProviderMessageId,
+                    ["message_id"] = e.IdempotencyKey,
+                    ["detail"] = e.Detail,
+                },
+                ["context"] = context,
+            });
+        }
+
+        return messages;
+    }
+
     private static JsonObject? ToObject(IReadOnlyDictionary<string, object?>? values) =>
         values is null ? null : JsonSerializer.SerializeToNode(values) as JsonObject;
 }

@@ -39,7 +39,7 @@ internal static class WebhookEndpoint
 
         var (connectorId, settings) = instance.Value;
         var plugin = catalog.Plugins.FirstOrDefault(p => p.Manifest?.Id == connectorId && p.Status == PluginStatus.Loaded);
-        if (plugin?.Platform is not { } connector)
+        if (plugin is null || (plugin.Platform is null && plugin.Channel is null))
         {
             context.Response.Headers.RetryAfter = "60";
             return TypedResults.Problem(detail: $"The connector '{connectorId}' is not loaded.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Connector unavailable.");
@@ -56,14 +56,34 @@ internal static class WebhookEndpoint
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             body.ToArray(),
             context.Request.ContentType,
-            clock.GetUtcNow());
-        WebhookResult result;
+            clock.GetUtcNow())
+        {
+            Query = context.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+        };
+        WebhookOutcome outcome;
+        string? reason;
+        IReadOnlyList<System.Text.Json.Nodes.JsonObject> messages;
         try
         {
-            result = await plugin.Resilience.ExecuteAsync(
-                static async (state, token) => await state.connector.HandleWebhookAsync(state.webhook, state.settings, token),
-                (connector, webhook, settings),
-                context.RequestAborted);
+            if (plugin.Platform is { } platform)
+            {
+                var result = await plugin.Resilience.ExecuteAsync(
+                    static async (state, token) => await state.platform.HandleWebhookAsync(state.webhook, state.settings, token),
+                    (platform, webhook, settings),
+                    context.RequestAborted);
+                (outcome, reason) = (result.Outcome, result.Reason);
+                messages = outcome == WebhookOutcome.Accepted ? ConnectorEventMapper.ToSegment(connectorId, instanceId, result.Events) : [];
+            }
+            else
+            {
+                var channel = plugin.Channel!;
+                var result = await plugin.Resilience.ExecuteAsync(
+                    static async (state, token) => await state.channel.HandleCallbackAsync(state.webhook, state.settings, token),
+                    (channel, webhook, settings),
+                    context.RequestAborted);
+                (outcome, reason) = (result.Outcome, result.Reason);
+                messages = outcome == WebhookOutcome.Accepted ? ConnectorEventMapper.DeliveryToSegment(channel.Capabilities.Channel, instanceId, result.Events) : [];
+            }
         }
         catch (Exception exception) when (exception is TimeoutRejectedException or BrokenCircuitException)
         {
@@ -77,15 +97,14 @@ internal static class WebhookEndpoint
             return TypedResults.Problem(detail: $"The connector '{connectorId}' failed to process the webhook; retry later.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Connector failed.");
         }
 
-        switch (result.Outcome)
+        switch (outcome)
         {
             case WebhookOutcome.Rejected:
-                return Problems.Unauthorized(result.Reason ?? "The webhook could not be verified.");
+                return Problems.Unauthorized(reason ?? "The webhook could not be verified.");
             case WebhookOutcome.Acknowledged:
                 return TypedResults.Ok(new WebhookAccepted(true, 0));
         }
 
-        var messages = ConnectorEventMapper.ToSegment(connectorId, instanceId, result.Events);
         try
         {
             var error = await ingestion.IngestAsync(settings.WorkspaceId, messages, context.RequestAborted);
