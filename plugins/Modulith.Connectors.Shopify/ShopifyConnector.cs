@@ -48,7 +48,7 @@ internal sealed class ShopifyConnector : IPlatformConnector
             "refunds/create" => [Refund(root)],
             "checkouts/create" or "checkouts/update" => [Checkout(root, shop)],
             "carts/update" or "carts/create" => [Cart(root)],
-            "customers/create" or "customers/update" => [Customer(root, DateOf(root, "updated_at") ?? webhook.ReceivedAt)],
+            "customers/create" or "customers/update" => [Customer(root, root.Date("updated_at") ?? webhook.ReceivedAt)],
             _ => [],
         };
         return Task.FromResult(new WebhookResult(events.Count == 0 ? WebhookOutcome.Acknowledged : WebhookOutcome.Accepted, delivery, events));
@@ -74,26 +74,26 @@ internal sealed class ShopifyConnector : IPlatformConnector
         var customer = CustomerOf(order);
         var at = kind switch
         {
-            ConnectorEventKind.OrderCancelled => DateOf(order, "cancelled_at"),
-            ConnectorEventKind.OrderPaid => DateOf(order, "processed_at") ?? DateOf(order, "updated_at"),
+            ConnectorEventKind.OrderCancelled => order.Date("cancelled_at"),
+            ConnectorEventKind.OrderPaid => order.Date("processed_at") ?? order.Date("updated_at"),
             _ => null,
-        } ?? DateOf(order, "created_at") ?? DateTimeOffset.UnixEpoch;
+        } ?? order.Date("created_at") ?? DateTimeOffset.UnixEpoch;
         var properties = new Dictionary<string, object?>
         {
-            ["order_id"] = Text(order, "id"),
-            ["order_number"] = Text(order, "name"),
-            ["total"] = Money(order, "total_price"),
-            ["revenue"] = Money(order, "total_price"),
-            ["subtotal"] = Money(order, "subtotal_price"),
-            ["tax"] = Money(order, "total_tax"),
-            ["discount"] = Money(order, "total_discounts"),
-            ["currency"] = Text(order, "currency"),
-            ["financial_status"] = Text(order, "financial_status"),
+            ["order_id"] = order.Text("id"),
+            ["order_number"] = order.Text("name"),
+            ["total"] = order.Money("total_price"),
+            ["revenue"] = order.Money("total_price"),
+            ["subtotal"] = order.Money("subtotal_price"),
+            ["tax"] = order.Money("total_tax"),
+            ["discount"] = order.Money("total_discounts"),
+            ["currency"] = order.Text("currency"),
+            ["financial_status"] = order.Text("financial_status"),
             ["products"] = Products(order),
         };
         if (kind == ConnectorEventKind.OrderCancelled)
         {
-            properties["reason"] = Text(order, "cancel_reason");
+            properties["reason"] = order.Text("cancel_reason");
         }
 
         var events = new List<ConnectorEvent>();
@@ -102,7 +102,7 @@ internal sealed class ShopifyConnector : IPlatformConnector
             events.Add(Customer(profile, at, order));
         }
 
-        events.Add(new ConnectorEvent(kind, Text(order, "id") ?? Guid.NewGuid().ToString("N"), at, customer, properties,
+        events.Add(new ConnectorEvent(kind, order.Text("id") ?? Guid.NewGuid().ToString("N"), at, customer, properties,
             Consents: Consent(order, "buyer_accepts_marketing"), Context: Visit(order, shop)));
         return events;
     }
@@ -113,75 +113,75 @@ internal sealed class ShopifyConnector : IPlatformConnector
         string? currency = null;
         if (refund.TryGetProperty("transactions", out var transactions) && transactions.ValueKind == JsonValueKind.Array)
         {
-            foreach (var transaction in transactions.EnumerateArray().Where(t => Text(t, "kind") == "refund" && Text(t, "status") is null or "success"))
+            foreach (var transaction in transactions.EnumerateArray().Where(t => t.Text("kind") == "refund" && t.Text("status") is null or "success"))
             {
-                amount += Money(transaction, "amount") ?? 0;
-                currency ??= Text(transaction, "currency");
+                amount += transaction.Money("amount") ?? 0;
+                currency ??= transaction.Text("currency");
             }
         }
 
-        return new ConnectorEvent(ConnectorEventKind.OrderRefunded, Text(refund, "id") ?? Guid.NewGuid().ToString("N"), DateOf(refund, "created_at") ?? DateTimeOffset.UnixEpoch,
-            new CustomerReference(null, null, null, "order:" + Text(refund, "order_id")),
-            new Dictionary<string, object?> { ["order_id"] = Text(refund, "order_id"), ["total"] = amount, ["currency"] = currency });
+        return new ConnectorEvent(ConnectorEventKind.OrderRefunded, refund.Text("id") ?? Guid.NewGuid().ToString("N"), refund.Date("created_at") ?? DateTimeOffset.UnixEpoch,
+            new CustomerReference(null, null, null, "order:" + refund.Text("order_id")),
+            new Dictionary<string, object?> { ["order_id"] = refund.Text("order_id"), ["total"] = amount, ["currency"] = currency });
     }
 
     private static ConnectorEvent Checkout(JsonElement checkout, string? shop) =>
-        new(ConnectorEventKind.CheckoutStarted, Text(checkout, "token") ?? Text(checkout, "id") ?? Guid.NewGuid().ToString("N"),
-            DateOf(checkout, "created_at") ?? DateTimeOffset.UnixEpoch, CustomerOf(checkout),
+        new(ConnectorEventKind.CheckoutStarted, checkout.Text("token") ?? checkout.Text("id") ?? Guid.NewGuid().ToString("N"),
+            checkout.Date("created_at") ?? DateTimeOffset.UnixEpoch, CustomerOf(checkout),
             new Dictionary<string, object?>
             {
-                ["checkout_id"] = Text(checkout, "token"),
-                ["value"] = Money(checkout, "total_price"),
-                ["currency"] = Text(checkout, "currency"),
+                ["checkout_id"] = checkout.Text("token"),
+                ["value"] = checkout.Money("total_price"),
+                ["currency"] = checkout.Text("currency"),
                 ["products"] = Products(checkout),
-                ["recovery_url"] = Text(checkout, "abandoned_checkout_url"),
+                ["recovery_url"] = checkout.Text("abandoned_checkout_url"),
             },
             Consents: Consent(checkout, "buyer_accepts_marketing"), Context: Visit(checkout, shop));
 
     private static ConnectorEvent Cart(JsonElement cart) =>
-        new(ConnectorEventKind.CartUpdated, $"{Text(cart, "token")}:{Text(cart, "updated_at")}", DateOf(cart, "updated_at") ?? DateTimeOffset.UnixEpoch,
-            new CustomerReference(null, null, null, "cart:" + Text(cart, "token")),
-            new Dictionary<string, object?> { ["cart_id"] = Text(cart, "token"), ["products"] = Products(cart) });
+        new(ConnectorEventKind.CartUpdated, $"{cart.Text("token")}:{cart.Text("updated_at")}", cart.Date("updated_at") ?? DateTimeOffset.UnixEpoch,
+            new CustomerReference(null, null, null, "cart:" + cart.Text("token")),
+            new Dictionary<string, object?> { ["cart_id"] = cart.Text("token"), ["products"] = Products(cart) });
 
     private static ConnectorEvent Customer(JsonElement customer, DateTimeOffset at, JsonElement? order = null)
     {
         var traits = new Dictionary<string, object?>
         {
-            ["firstName"] = Text(customer, "first_name"),
-            ["lastName"] = Text(customer, "last_name"),
-            ["email"] = Text(customer, "email") ?? (order is { } o ? Text(o, "email") : null),
-            ["phone"] = Text(customer, "phone"),
-            ["tags"] = Text(customer, "tags"),
+            ["firstName"] = customer.Text("first_name"),
+            ["lastName"] = customer.Text("last_name"),
+            ["email"] = customer.Text("email") ?? (order is { } o ? o.Text("email") : null),
+            ["phone"] = customer.Text("phone"),
+            ["tags"] = customer.Text("tags"),
             ["verifiedEmail"] = customer.TryGetProperty("verified_email", out var verified) && verified.ValueKind is JsonValueKind.True,
-            ["createdAt"] = Text(customer, "created_at"),
+            ["createdAt"] = customer.Text("created_at"),
         };
         var consents = Consent(customer, "accepts_marketing") ?? new Dictionary<string, bool>();
         if (customer.TryGetProperty("email_marketing_consent", out var emailConsent) && emailConsent.ValueKind == JsonValueKind.Object)
         {
-            consents["marketing_email"] = Text(emailConsent, "state") == "subscribed";
+            consents["marketing_email"] = emailConsent.Text("state") == "subscribed";
         }
 
         if (customer.TryGetProperty("sms_marketing_consent", out var smsConsent) && smsConsent.ValueKind == JsonValueKind.Object)
         {
-            consents["marketing_sms"] = Text(smsConsent, "state") == "subscribed";
+            consents["marketing_sms"] = smsConsent.Text("state") == "subscribed";
         }
 
-        return new ConnectorEvent(ConnectorEventKind.CustomerUpserted, $"{Text(customer, "id")}:{Text(customer, "updated_at")}", at,
-            new CustomerReference(Text(customer, "id"), Text(customer, "email") ?? (order is { } withEmail ? Text(withEmail, "email") : null), Text(customer, "phone"), null),
+        return new ConnectorEvent(ConnectorEventKind.CustomerUpserted, $"{customer.Text("id")}:{customer.Text("updated_at")}", at,
+            new CustomerReference(customer.Text("id"), customer.Text("email") ?? (order is { } withEmail ? withEmail.Text("email") : null), customer.Text("phone"), null),
             new Dictionary<string, object?>(), traits, consents.Count == 0 ? null : consents);
     }
 
     private static CustomerReference CustomerOf(JsonElement resource)
     {
         string? platformId = null;
-        string? phone = Text(resource, "phone");
+        string? phone = resource.Text("phone");
         if (resource.TryGetProperty("customer", out var customer) && customer.ValueKind == JsonValueKind.Object)
         {
-            platformId = Text(customer, "id");
-            phone ??= Text(customer, "phone");
+            platformId = customer.Text("id");
+            phone ??= customer.Text("phone");
         }
 
-        return new CustomerReference(platformId, Text(resource, "email"), phone, platformId is null ? "cart:" + Text(resource, "cart_token") : null);
+        return new CustomerReference(platformId, resource.Text("email"), phone, platformId is null ? "cart:" + resource.Text("cart_token") : null);
     }
 
     private static Dictionary<string, bool>? Consent(JsonElement resource, string property) =>
@@ -192,8 +192,8 @@ internal sealed class ShopifyConnector : IPlatformConnector
     /// <summary>The visit that led to the order: landing site (with its UTM parameters) and referring site.</summary>
     private static Dictionary<string, object?>? Visit(JsonElement resource, string? shop)
     {
-        var landing = Text(resource, "landing_site");
-        var referrer = Text(resource, "referring_site");
+        var landing = resource.Text("landing_site");
+        var referrer = resource.Text("referring_site");
         if (landing is null && referrer is null)
         {
             return null;
@@ -216,30 +216,16 @@ internal sealed class ShopifyConnector : IPlatformConnector
             {
                 products.Add(new Dictionary<string, object?>
                 {
-                    ["product_id"] = Text(item, "product_id"),
-                    ["variant"] = Text(item, "variant_id"),
-                    ["sku"] = Text(item, "sku"),
-                    ["name"] = Text(item, "title"),
-                    ["price"] = Money(item, "price"),
-                    ["quantity"] = item.TryGetProperty("quantity", out var quantity) && quantity.ValueKind == JsonValueKind.Number ? quantity.GetInt32() : 1,
+                    ["product_id"] = item.Text("product_id"),
+                    ["variant"] = item.Text("variant_id"),
+                    ["sku"] = item.Text("sku"),
+                    ["name"] = item.Text("title"),
+                    ["price"] = item.Money("price"),
+                    ["quantity"] = item.Integer("quantity", 1),
                 });
             }
         }
 
         return products;
     }
-
-    private static string? Text(JsonElement element, string property) =>
-        element.TryGetProperty(property, out var value) ? value.ValueKind switch
-        {
-            JsonValueKind.String => value.GetString() is { Length: > 0 } text ? text : null,
-            JsonValueKind.Number => value.GetRawText(),
-            _ => null,
-        } : null;
-
-    private static decimal? Money(JsonElement element, string property) =>
-        Text(element, property) is { } text && decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var amount) ? amount : null;
-
-    private static DateTimeOffset? DateOf(JsonElement element, string property) =>
-        Text(element, property) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? at : null;
 }

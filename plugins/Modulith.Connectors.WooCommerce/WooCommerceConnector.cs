@@ -69,7 +69,7 @@ internal sealed class WooCommerceConnector : IPlatformConnector
         foreach (var order in document.RootElement.EnumerateArray())
         {
             events.AddRange(OrderEvents(order));
-            next = Text(order, "date_modified_gmt") ?? next;
+            next = order.Text("date_modified_gmt") ?? next;
         }
 
         return new BackfillPage(events, next);
@@ -80,19 +80,19 @@ internal sealed class WooCommerceConnector : IPlatformConnector
 
     private static List<ConnectorEvent> OrderEvents(JsonElement order)
     {
-        var id = Text(order, "id") ?? Guid.NewGuid().ToString("N");
+        var id = order.Text("id") ?? Guid.NewGuid().ToString("N");
         var customer = CustomerOf(order);
-        var created = DateOf(order, "date_created_gmt") ?? DateTimeOffset.UnixEpoch;
+        var created = order.Date("date_created_gmt", assumeUtc: true) ?? DateTimeOffset.UnixEpoch;
         var properties = new Dictionary<string, object?>
         {
             ["order_id"] = id,
-            ["total"] = Money(order, "total"),
-            ["revenue"] = Money(order, "total"),
-            ["tax"] = Money(order, "total_tax"),
-            ["shipping"] = Money(order, "shipping_total"),
-            ["discount"] = Money(order, "discount_total"),
-            ["currency"] = Text(order, "currency"),
-            ["status"] = Text(order, "status"),
+            ["total"] = order.Money("total"),
+            ["revenue"] = order.Money("total"),
+            ["tax"] = order.Money("total_tax"),
+            ["shipping"] = order.Money("shipping_total"),
+            ["discount"] = order.Money("discount_total"),
+            ["currency"] = order.Text("currency"),
+            ["status"] = order.Text("status"),
             ["products"] = Products(order),
         };
         var events = new List<ConnectorEvent>
@@ -100,11 +100,11 @@ internal sealed class WooCommerceConnector : IPlatformConnector
             new(ConnectorEventKind.CustomerUpserted, "order-billing-" + id, created, customer, new Dictionary<string, object?>(), Traits(order)),
             new(ConnectorEventKind.OrderPlaced, id, created, customer, properties),
         };
-        var modified = DateOf(order, "date_modified_gmt") ?? created;
-        switch (Text(order, "status"))
+        var modified = order.Date("date_modified_gmt", assumeUtc: true) ?? created;
+        switch (order.Text("status"))
         {
             case "processing" or "completed":
-                events.Add(new ConnectorEvent(ConnectorEventKind.OrderPaid, id, DateOf(order, "date_paid_gmt") ?? modified, customer, properties));
+                events.Add(new ConnectorEvent(ConnectorEventKind.OrderPaid, id, order.Date("date_paid_gmt", assumeUtc: true) ?? modified, customer, properties));
                 break;
             case "cancelled":
                 events.Add(new ConnectorEvent(ConnectorEventKind.OrderCancelled, id, modified, customer, properties));
@@ -118,19 +118,19 @@ internal sealed class WooCommerceConnector : IPlatformConnector
     }
 
     private static ConnectorEvent Customer(JsonElement customer) =>
-        new(ConnectorEventKind.CustomerUpserted, $"{Text(customer, "id")}:{Text(customer, "date_modified_gmt")}", DateOf(customer, "date_modified_gmt") ?? DateOf(customer, "date_created_gmt") ?? DateTimeOffset.UnixEpoch,
-            new CustomerReference(Text(customer, "id"), Text(customer, "email"), null, null),
+        new(ConnectorEventKind.CustomerUpserted, $"{customer.Text("id")}:{customer.Text("date_modified_gmt")}", customer.Date("date_modified_gmt", assumeUtc: true) ?? customer.Date("date_created_gmt", assumeUtc: true) ?? DateTimeOffset.UnixEpoch,
+            new CustomerReference(customer.Text("id"), customer.Text("email"), null, null),
             new Dictionary<string, object?>(),
-            new Dictionary<string, object?> { ["firstName"] = Text(customer, "first_name"), ["lastName"] = Text(customer, "last_name"), ["email"] = Text(customer, "email") });
+            new Dictionary<string, object?> { ["firstName"] = customer.Text("first_name"), ["lastName"] = customer.Text("last_name"), ["email"] = customer.Text("email") });
 
     private static CustomerReference CustomerOf(JsonElement order)
     {
         var billing = order.TryGetProperty("billing", out var b) && b.ValueKind == JsonValueKind.Object ? b : default;
-        var customerId = Text(order, "customer_id") is { } id && id != "0" ? id : null;
+        var customerId = order.Text("customer_id") is { } id && id != "0" ? id : null;
         return new CustomerReference(customerId,
-            billing.ValueKind == JsonValueKind.Object ? Text(billing, "email") : null,
-            billing.ValueKind == JsonValueKind.Object ? Text(billing, "phone") : null,
-            customerId is null ? "order:" + Text(order, "order_key") : null);
+            billing.ValueKind == JsonValueKind.Object ? billing.Text("email") : null,
+            billing.ValueKind == JsonValueKind.Object ? billing.Text("phone") : null,
+            customerId is null ? "order:" + order.Text("order_key") : null);
     }
 
     private static Dictionary<string, object?> Traits(JsonElement order)
@@ -142,12 +142,12 @@ internal sealed class WooCommerceConnector : IPlatformConnector
 
         return new Dictionary<string, object?>
         {
-            ["firstName"] = Text(billing, "first_name"),
-            ["lastName"] = Text(billing, "last_name"),
-            ["email"] = Text(billing, "email"),
-            ["phone"] = Text(billing, "phone"),
-            ["city"] = Text(billing, "city"),
-            ["country"] = Text(billing, "country"),
+            ["firstName"] = billing.Text("first_name"),
+            ["lastName"] = billing.Text("last_name"),
+            ["email"] = billing.Text("email"),
+            ["phone"] = billing.Text("phone"),
+            ["city"] = billing.Text("city"),
+            ["country"] = billing.Text("country"),
         };
     }
 
@@ -160,30 +160,15 @@ internal sealed class WooCommerceConnector : IPlatformConnector
             {
                 products.Add(new Dictionary<string, object?>
                 {
-                    ["product_id"] = Text(item, "product_id"),
-                    ["sku"] = Text(item, "sku"),
-                    ["name"] = Text(item, "name"),
-                    ["price"] = Money(item, "price"),
-                    ["quantity"] = item.TryGetProperty("quantity", out var quantity) && quantity.ValueKind == JsonValueKind.Number ? quantity.GetInt32() : 1,
+                    ["product_id"] = item.Text("product_id"),
+                    ["sku"] = item.Text("sku"),
+                    ["name"] = item.Text("name"),
+                    ["price"] = item.Money("price"),
+                    ["quantity"] = item.Integer("quantity", 1),
                 });
             }
         }
 
         return products;
     }
-
-    private static string? Text(JsonElement element, string property) =>
-        element.TryGetProperty(property, out var value) ? value.ValueKind switch
-        {
-            JsonValueKind.String => value.GetString() is { Length: > 0 } text ? text : null,
-            JsonValueKind.Number => value.GetRawText(),
-            _ => null,
-        } : null;
-
-    private static decimal? Money(JsonElement element, string property) =>
-        Text(element, property) is { } text && decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var amount) ? amount : null;
-
-    /// <summary>WooCommerce's *_gmt dates carry no offset: they are UTC.</summary>
-    private static DateTimeOffset? DateOf(JsonElement element, string property) =>
-        Text(element, property) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at) ? at : null;
 }
