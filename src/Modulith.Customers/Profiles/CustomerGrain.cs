@@ -57,7 +57,8 @@ internal sealed record CustomerListEntry(
     public static CustomerListEntry Of(CustomerState state)
     {
         string? First(string kind) => state.Identities.FirstOrDefault(i => i.Kind == kind)?.Value;
-        string? Trait(string name) => state.Traits.TryGetValue(name, out var json) && JsonDocument.Parse(json).RootElement is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
+        // Traits are stored as JSON text; only string traits are listed, read without building a document.
+        string? Trait(string name) => state.Traits.TryGetValue(name, out var json) && json.StartsWith('"') ? JsonSerializer.Deserialize<string>(json) : null;
         var name = Trait("name") ?? string.Join(' ', new[] { Trait("firstName") ?? Trait("first_name"), Trait("lastName") ?? Trait("last_name") }.Where(n => n is not null));
         return new CustomerListEntry(state.Id, First("userId"), First("email"), First("phone"), string.IsNullOrWhiteSpace(name) ? null : name, state.LastSeen, state.ForwardedTo);
     }

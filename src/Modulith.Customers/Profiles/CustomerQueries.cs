@@ -56,7 +56,7 @@ internal sealed class CustomerQueries(IGrainFactory grains, IEventLog eventLog, 
         var ids = new List<string> { state.Id };
         ids.AddRange(state.AbsorbedCustomerIds);
         var (events, next) = await eventLog.ReadTimelineAsync(workspaceId, ids, cursor, limit, cancellationToken);
-        return (events.Select(e => new TimelineEntry(e.Sequence, e.MessageId, e.Type, e.Name, e.Timestamp, e.ReceivedAt, JsonDocument.Parse(e.Payload).RootElement)).ToList(), next);
+        return (events.Select(e => new TimelineEntry(e.Sequence, e.MessageId, e.Type, e.Name, e.Timestamp, e.ReceivedAt, JsonSerializer.Deserialize<JsonElement>(e.Payload))).ToList(), next);
     }
 
     /// <summary>Undoes a merge. Answers both restored profiles, or null when the profile has no such merge.</summary>
@@ -101,7 +101,7 @@ internal sealed class CustomerQueries(IGrainFactory grains, IEventLog eventLog, 
         s.FirstSeen,
         s.LastSeen,
         s.Identities.Select(i => new CustomerIdentity(i.Kind, i.Value, i.FirstSeen)).ToList(),
-        s.Traits.ToDictionary(t => t.Key, t => JsonDocument.Parse(t.Value).RootElement.Clone()),
+        s.Traits.ToDictionary(t => t.Key, t => JsonSerializer.Deserialize<JsonElement>(t.Value)),
         s.Consents.ToDictionary(c => c.Key, c => new CustomerConsent(c.Value.Granted, c.Value.Source, c.Value.At)),
         new CustomerOrders(s.Orders.Count, s.Orders.Revenue, s.Orders.Count == 0 ? 0 : Math.Round(s.Orders.Revenue / s.Orders.Count, 2), s.Orders.Currency, s.Orders.FirstOrderAt, s.Orders.LastOrderAt, s.Orders.Refunded),
         s.Touchpoints.Select(t => new CustomerTouchpoint(t.At, t.Channel, t.Source, t.Medium, t.Campaign, t.Referrer, t.ClickId, t.LandingPage)).ToList(),

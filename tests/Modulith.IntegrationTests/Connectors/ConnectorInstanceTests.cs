@@ -76,9 +76,7 @@ public sealed class ConnectorInstanceTests(PluginHostFixture fixture) : IClassFi
         });
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
 
-        using var workspace = await Host.Admin().PostAsJsonAsync("/api/workspaces", new { name = "Other shop" });
-        var otherAdmin = (await workspace.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("adminKey").GetString()!;
-        using var other = Host.ApiClient(otherAdmin);
+        var (_, other, _) = await Host.CreateWorkspaceAsync("Other shop");
         Assert.DoesNotContain(id, await other.GetStringAsync("/api/connector-instances"));
 
         using var key = await Host.Admin().PostAsJsonAsync("/api/api-keys", new { name = "viewer", kind = "api", roles = new[] { "viewer" } });

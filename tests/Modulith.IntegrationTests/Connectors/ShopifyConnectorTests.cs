@@ -117,8 +117,7 @@ public sealed class ShopifyConnectorTests(PluginHostFixture fixture) : IClassFix
 
     private async Task<(HttpClient Admin, string Instance)> NewShopAsync(string secret)
     {
-        using var workspace = await Host.Admin().PostAsJsonAsync("/api/workspaces", new { name = "Shopify shop" });
-        var admin = Host.ApiClient((await workspace.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("adminKey").GetString()!);
+        var (_, admin, _) = await Host.CreateWorkspaceAsync("Shopify shop");
         using var created = await admin.PostAsJsonAsync("/api/connector-instances", new
         {
             connectorId = "shopify",

@@ -91,10 +91,8 @@ public sealed class SmsConnectorTests(PluginHostFixture fixture) : IClassFixture
     [Fact]
     public async Task Delivery_reports_reach_the_recipients_profile_and_a_wrong_token_is_refused()
     {
-        using var workspace = await Host.Admin().PostAsJsonAsync("/api/workspaces", new { name = "SMS shop" });
-        var created = await workspace.Content.ReadFromJsonAsync<JsonElement>();
-        var admin = Host.ApiClient(created.GetProperty("adminKey").GetString()!);
-        await Host.SendOkAsync("/v1/identify", """{"userId":"sms-user","traits":{"phone":"+48 600 111 333"}}""", created.GetProperty("writeKey").GetString());
+        var (_, admin, writeKey) = await Host.CreateWorkspaceAsync("SMS shop");
+        await Host.SendOkAsync("/v1/identify", """{"userId":"sms-user","traits":{"phone":"+48 600 111 333"}}""", writeKey);
         using var instance = await admin.PostAsJsonAsync("/api/connector-instances", new
         {
             connectorId = "sms",

@@ -121,8 +121,7 @@ public sealed class WooCommerceConnectorTests(PluginHostFixture fixture) : IClas
 
     private async Task<(HttpClient Admin, string Instance)> NewStoreAsync()
     {
-        using var workspace = await Host.Admin().PostAsJsonAsync("/api/workspaces", new { name = "Woo store" });
-        var admin = Host.ApiClient((await workspace.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("adminKey").GetString()!);
+        var (_, admin, _) = await Host.CreateWorkspaceAsync("Woo store");
         using var created = await admin.PostAsJsonAsync("/api/connector-instances", new
         {
             connectorId = "woocommerce",
