@@ -1,6 +1,7 @@
 using Modulith.Customers;
 using Modulith.Host.Connectors;
 using Modulith.Host.Connectors.Instances;
+using Modulith.Host.Connectors.Messaging;
 using Modulith.Host.Connectors.Webhooks;
 using Modulith.Host;
 using Modulith.Host.Orleans;
@@ -27,6 +28,7 @@ builder.AddIngestion();
 builder.AddCustomers();
 builder.AddConnectorPlugins();
 builder.AddConnectorInstances();
+builder.AddMessaging();
 builder.Services.AddHostedService<DispatchWatchdog>();
 
 var app = builder.Build();
@@ -36,6 +38,7 @@ app.MapIngestionEndpoints();
 app.MapCustomersEndpoints();
 app.MapConnectorEndpoints();
 app.MapConnectorInstanceEndpoints();
+app.MapMessagingEndpoints();
 app.MapInboundWebhooks();
 app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
 

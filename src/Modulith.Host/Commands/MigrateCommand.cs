@@ -18,6 +18,7 @@ internal static class MigrateCommand
         builder.AddIngestion();
         builder.AddCustomers();
         builder.Services.AddSingleton<ISchemaContributor, Connectors.Instances.ConnectorInstanceSchema>();
+        builder.Services.AddSingleton<ISchemaContributor, Connectors.Messaging.OutboxSchema>();
         using var host = builder.Build();
         var applied = await host.Services.GetRequiredService<SchemaMigrator>().MigrateAsync();
         await host.Services.BootstrapWorkspacesAsync();

@@ -14,7 +14,13 @@ namespace Modulith.Host.Connectors;
 /// <param name="Status">loaded, faulted or refused.</param>
 /// <param name="Error">Why it is not loaded.</param>
 /// <param name="Configuration">The settings an instance takes (secrets marked).</param>
-public sealed record ConnectorView(string Folder, string? Id, string? Name, string? Version, ConnectorKind? Kind, string? SdkVersion, PluginStatus Status, string? Error, IReadOnlyList<ConnectorSetting>? Configuration);
+/// <param name="Health">healthy, recovering, circuit-open (recent calls into the plugin failed or timed out, so calls are refused for a while) or unavailable (not loaded).</param>
+/// <param name="LastCallError">Why the circuit last opened.</param>
+/// <param name="LoadAttempts">How often the host tried to load it.</param>
+/// <param name="NextRetryAt">When a faulted plugin is loaded again (exponential back-off); null when no retry is planned.</param>
+public sealed record ConnectorView(
+    string Folder, string? Id, string? Name, string? Version, ConnectorKind? Kind, string? SdkVersion, PluginStatus Status, string? Error, IReadOnlyList<ConnectorSetting>? Configuration,
+    string Health, string? LastCallError, int LoadAttempts, DateTimeOffset? NextRetryAt);
 
 /// <summary>The connector plugins the host found.</summary>
 /// <param name="HostSdkVersion">The SDK version this host provides.</param>
@@ -35,7 +41,7 @@ internal static class ConnectorEndpoints
 
     private static Ok<ConnectorList> List(PluginCatalog catalog) => TypedResults.Ok(new ConnectorList(
         SdkInfo.Version,
-        catalog.Plugins.Select(p => new ConnectorView(p.Folder, p.Manifest?.Id, p.Manifest?.Name, p.Manifest?.Version, p.Manifest?.Kind, p.Manifest?.SdkVersion, p.Status, p.Error, p.Manifest?.Configuration)).ToList()));
+        catalog.Plugins.Select(p => new ConnectorView(p.Folder, p.Manifest?.Id, p.Manifest?.Name, p.Manifest?.Version, p.Manifest?.Kind, p.Manifest?.SdkVersion, p.Status, p.Error, p.Manifest?.Configuration, p.Health, p.LastCallError, p.LoadAttempts, p.NextRetryAt)).ToList()));
 }
 
 internal static class ConnectorSetup
@@ -46,6 +52,7 @@ internal static class ConnectorSetup
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<PluginCatalog>();
         builder.Services.AddHostedService<PluginStartup>();
+        builder.Services.AddHostedService<PluginRetryService>();
         return builder;
     }
 }

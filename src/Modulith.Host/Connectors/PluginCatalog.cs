@@ -19,6 +19,15 @@ public sealed class PluginOptions
     /// <summary>How long a plugin's registrar may run before the plugin is marked faulted.</summary>
     public TimeSpan RegistrationTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The wait before a faulted plugin is loaded again; each further attempt waits twice as long.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest wait between two load attempts.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Load attempts (the first included) before a faulted plugin is left alone until the next start.</summary>
+    public int MaxLoadAttempts { get; set; } = 10;
+
     public string EffectiveDirectory => string.IsNullOrWhiteSpace(Directory) ? Path.Combine(AppContext.BaseDirectory, "plugins") : Path.GetFullPath(Directory);
 }
 
@@ -47,6 +56,10 @@ internal sealed class LoadedPlugin
 
     public string? Error { get; set; }
 
+    public int LoadAttempts { get; set; }
+
+    public DateTimeOffset? NextRetryAt { get; set; }
+
     public IServiceProvider? Services { get; set; }
 
     public PluginLoader? Loader { get; set; }
@@ -55,11 +68,43 @@ internal sealed class LoadedPlugin
 
     public IChannelConnector? Channel => Services?.GetService<IChannelConnector>();
 
+    private readonly Polly.CircuitBreaker.CircuitBreakerStateProvider _circuit = new();
+
+    public LoadedPlugin()
+    {
+        Resilience = new ResiliencePipelineBuilder()
+            .AddCircuitBreaker(new Polly.CircuitBreaker.CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 0.5,
+                MinimumThroughput = 10,
+                SamplingDuration = TimeSpan.FromSeconds(30),
+                BreakDuration = TimeSpan.FromSeconds(30),
+                StateProvider = _circuit,
+                OnOpened = args =>
+                {
+                    LastCallError = args.Outcome.Exception is { } e ? $"{e.GetType().Name}: {e.Message}" : "calls failed";
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(TimeSpan.FromSeconds(5))
+            .Build();
+    }
+
     /// <summary>Every call into the plugin goes through this: a deadline and a circuit breaker, so a hanging or failing plugin cannot hold requests.</summary>
-    public ResiliencePipeline Resilience { get; } = new ResiliencePipelineBuilder()
-        .AddCircuitBreaker(new Polly.CircuitBreaker.CircuitBreakerStrategyOptions { FailureRatio = 0.5, MinimumThroughput = 10, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = TimeSpan.FromSeconds(30) })
-        .AddTimeout(TimeSpan.FromSeconds(5))
-        .Build();
+    public ResiliencePipeline Resilience { get; }
+
+    /// <summary>Why the circuit last opened.</summary>
+    public string? LastCallError { get; private set; }
+
+    /// <summary>healthy (loaded, calls pass), circuit-open (recent calls failed: calls are refused for a while), recovering (half-open: trial calls) or unavailable (not loaded).</summary>
+    public string Health => Status != PluginStatus.Loaded
+        ? "unavailable"
+        : _circuit.CircuitState switch
+        {
+            Polly.CircuitBreaker.CircuitState.Closed => "healthy",
+            Polly.CircuitBreaker.CircuitState.HalfOpen => "recovering",
+            _ => "circuit-open",
+        };
 }
 
 /// <summary>Loads every plugin folder into its own load context, sharing only the SDK and the Microsoft.Extensions abstractions.</summary>
@@ -93,25 +138,51 @@ internal sealed partial class PluginCatalog(PluginOptions options, ILoggerFactor
         {
             var plugin = new LoadedPlugin { Folder = Path.GetFileName(folder) };
             _plugins.Add(plugin);
-            try
-            {
-                await LoadAsync(plugin, folder, cancellationToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                plugin.Status = PluginStatus.Faulted;
-                plugin.Error = $"{exception.GetType().Name}: {exception.Message}";
-            }
-
-            if (plugin.Status == PluginStatus.Loaded)
-            {
-                LogLoaded(plugin.Manifest!.Id, plugin.Manifest.Version, plugin.Folder);
-            }
-            else
-            {
-                LogNotLoaded(plugin.Folder, plugin.Status, plugin.Error);
-            }
+            await TryLoadAsync(plugin, folder, cancellationToken);
         }
+    }
+
+    /// <summary>Loads the faulted plugins whose back-off has passed again; answers when the next one is due.</summary>
+    public async Task<DateTimeOffset?> RetryFaultedAsync(CancellationToken cancellationToken)
+    {
+        var root = options.EffectiveDirectory;
+        foreach (var plugin in _plugins.Where(p => p.Status == PluginStatus.Faulted && p.NextRetryAt <= clock.GetUtcNow()).ToList())
+        {
+            await TryLoadAsync(plugin, Path.Combine(root, plugin.Folder), cancellationToken);
+        }
+
+        return _plugins.Where(p => p.NextRetryAt is not null).Min(p => p.NextRetryAt);
+    }
+
+    private async Task TryLoadAsync(LoadedPlugin plugin, string folder, CancellationToken cancellationToken)
+    {
+        // Status and error stay as they were while the attempt runs, so readers never see a half-made state.
+        plugin.LoadAttempts++;
+        plugin.NextRetryAt = null;
+        try
+        {
+            await LoadAsync(plugin, folder, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            plugin.Status = PluginStatus.Faulted;
+            plugin.Error = $"{exception.GetType().Name}: {exception.Message}";
+        }
+
+        if (plugin.Status == PluginStatus.Loaded)
+        {
+            plugin.Error = null;
+            LogLoaded(plugin.Manifest!.Id, plugin.Manifest.Version, plugin.Folder, plugin.LoadAttempts);
+            return;
+        }
+
+        if (plugin.Status == PluginStatus.Faulted && plugin.LoadAttempts < options.MaxLoadAttempts)
+        {
+            var delay = Math.Min(options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, plugin.LoadAttempts - 1), options.RetryMaxDelay.TotalMilliseconds);
+            plugin.NextRetryAt = clock.GetUtcNow().AddMilliseconds(delay);
+        }
+
+        LogNotLoaded(plugin.Folder, plugin.Status, plugin.Error, plugin.LoadAttempts, plugin.NextRetryAt);
     }
 
     private async Task LoadAsync(LoadedPlugin plugin, string folder, CancellationToken cancellationToken)
@@ -235,11 +306,11 @@ internal sealed partial class PluginCatalog(PluginOptions options, ILoggerFactor
     [LoggerMessage(Level = LogLevel.Information, Message = "No plugins folder at {Folder}; no connectors loaded")]
     private partial void LogNoPluginFolder(string folder);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded connector {ConnectorId} {Version} from {Folder}")]
-    private partial void LogLoaded(string connectorId, string version, string folder);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded connector {ConnectorId} {Version} from {Folder} (attempt {Attempt})")]
+    private partial void LogLoaded(string connectorId, string version, string folder, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Plugin {Folder} is {Status}: {Error}")]
-    private partial void LogNotLoaded(string folder, PluginStatus status, string? error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Plugin {Folder} is {Status} after attempt {Attempt}: {Error}; next attempt at {NextRetryAt}")]
+    private partial void LogNotLoaded(string folder, PluginStatus status, string? error, int attempt, DateTimeOffset? nextRetryAt);
 }
 
 /// <summary>Loads the plugins at start, before requests are served.</summary>
@@ -248,4 +319,39 @@ internal sealed class PluginStartup(PluginCatalog catalog) : IHostedService
     public Task StartAsync(CancellationToken cancellationToken) => catalog.LoadAllAsync(cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Loads faulted plugins again with exponential back-off: a plugin that failed for a passing reason (a file being copied, a dependency not yet there) comes back without a restart.</summary>
+internal sealed class PluginRetryService(PluginCatalog catalog, TimeProvider clock, ILogger<PluginRetryService> logger) : BackgroundService
+{
+    private static readonly TimeSpan LongestSleep = TimeSpan.FromMinutes(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var sleep = LongestSleep;
+            try
+            {
+                var next = await catalog.RetryFaultedAsync(stoppingToken);
+                if (next is { } due)
+                {
+                    sleep = TimeSpan.FromTicks(Math.Clamp((due - clock.GetUtcNow()).Ticks, TimeSpan.FromMilliseconds(50).Ticks, LongestSleep.Ticks));
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logger.LogError(exception, "Retrying faulted plugins failed");
+            }
+
+            try
+            {
+                await Task.Delay(sleep, clock, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
 }

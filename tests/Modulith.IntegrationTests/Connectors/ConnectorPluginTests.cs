@@ -80,6 +80,54 @@ public sealed class ConnectorPluginTests(PluginHostFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task A_faulted_plugin_is_loaded_again_with_back_off_and_comes_back_without_a_restart()
+    {
+        var plugins = Path.Combine(Path.GetTempPath(), "modulith-plugins-retry-" + Guid.NewGuid().ToString("N"));
+        var folder = Path.Combine(plugins, "Modulith.TestPlugins.Throwing");
+        PluginHostFixture.Copy(Path.Combine(PluginHostFixture.TestPluginsFolder(), "Modulith.TestPlugins.Throwing"), folder);
+        await using var host = TestHost.StartSqlite(settings: new Dictionary<string, string?>
+        {
+            ["Modulith:Plugins:Directory"] = plugins,
+            ["Modulith:Plugins:RetryBaseDelay"] = "00:00:00.300",
+        });
+
+        var first = await ThrowingPluginAsync(host);
+        Assert.Equal("Faulted", first.GetProperty("status").GetString());
+        Assert.Equal("unavailable", first.GetProperty("health").GetString());
+        Assert.Contains("fails on purpose", first.GetProperty("error").GetString());
+        Assert.NotEqual(JsonValueKind.Null, first.GetProperty("nextRetryAt").ValueKind);
+
+        // Still failing: the attempts go on, each after a longer wait.
+        await WaitUntilAsync(async () => (await ThrowingPluginAsync(host)).GetProperty("loadAttempts").GetInt32() >= 3);
+        File.WriteAllText(Path.Combine(folder, "healed"), "ok");
+        await WaitUntilAsync(async () => (await ThrowingPluginAsync(host)).GetProperty("status").GetString() == "Loaded");
+
+        var healed = await ThrowingPluginAsync(host);
+        Assert.Equal("healthy", healed.GetProperty("health").GetString());
+        Assert.Equal(JsonValueKind.Null, healed.GetProperty("error").ValueKind);
+        Assert.Equal(JsonValueKind.Null, healed.GetProperty("nextRetryAt").ValueKind);
+        Assert.True(healed.GetProperty("loadAttempts").GetInt32() >= 3);
+        var created = await host.Admin().PostAsJsonAsync("/api/connector-instances", new { connectorId = "test-throwing", name = "healed" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+    }
+
+    private static async Task<JsonElement> ThrowingPluginAsync(TestHost host)
+    {
+        var list = await host.Admin().GetFromJsonAsync<JsonElement>("/api/connectors");
+        return list.GetProperty("connectors").EnumerateArray().Single(c => c.GetProperty("folder").GetString() == "Modulith.TestPlugins.Throwing");
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 30 s.");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task The_connector_list_needs_an_api_key()
     {
         Assert.Equal(HttpStatusCode.Unauthorized, (await Host.Client.GetAsync("/api/connectors")).StatusCode);
@@ -142,9 +190,9 @@ public sealed class PluginHostFixture : IAsyncLifetime
 
     public TestHost Host { get; private set; } = null!;
 
-    private static string BuiltPluginsFolder() => Path.Combine(RepositoryRoot(), "src", "Modulith.Host", "bin", Configuration, "net10.0", "plugins");
+    public static string BuiltPluginsFolder() => Path.Combine(RepositoryRoot(), "src", "Modulith.Host", "bin", Configuration, "net10.0", "plugins");
 
-    private static string TestPluginsFolder() => Path.Combine(RepositoryRoot(), "tests", "plugins", "bin", Configuration);
+    public static string TestPluginsFolder() => Path.Combine(RepositoryRoot(), "tests", "plugins", "bin", Configuration);
 
     public static string RepositoryRoot()
     {
@@ -189,13 +237,16 @@ public sealed class PluginHostFixture : IAsyncLifetime
         {
             ["Modulith:Plugins:Directory"] = _plugins,
             ["Modulith:Plugins:RegistrationTimeout"] = "00:00:02",
+            ["Modulith:Messaging:RetryBaseDelay"] = "00:00:00.300",
+            ["Modulith:Messaging:MaxAttempts"] = "3",
+            ["Modulith:Messaging:PollInterval"] = "00:00:00.050",
         });
         return Task.CompletedTask;
     }
 
     public async Task DisposeAsync() => await Host.DisposeAsync();
 
-    private static void Copy(string from, string to)
+    public static void Copy(string from, string to)
     {
         Directory.CreateDirectory(to);
         foreach (var file in Directory.GetFiles(from))

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Modulith.Connectors.Sdk;
@@ -75,6 +78,57 @@ public sealed class SmtpConnectorTests(PluginHostFixture fixture) : IClassFixtur
         Assert.Contains("multipart/alternative", mail);
         Assert.Contains("Hi Jane, 30% off.", mail);
         Assert.Contains("<b>30% off</b>", mail);
+    }
+
+    [Fact]
+    public async Task An_email_queued_through_the_api_is_rendered_from_its_templates_and_arrives_with_the_unsubscribe_headers()
+    {
+        var admin = fixture.Host.Admin();
+        using var created = await admin.PostAsJsonAsync("/api/connector-instances", new
+        {
+            connectorId = "smtp",
+            name = "newsletter",
+            settings = new Dictionary<string, string>
+            {
+                ["host"] = "127.0.0.1",
+                ["port"] = _port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["security"] = "none",
+                ["from"] = "Shop <news@shop.example>",
+                ["unsubscribeUrl"] = "https://shop.example/unsubscribe",
+                ["unsubscribeMailto"] = "unsubscribe@shop.example",
+                ["password"] = "never-logged",
+            },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var instance = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+
+        using var queued = await admin.PostAsJsonAsync($"/api/connector-instances/{instance}/messages", new
+        {
+            recipient = "jane@example.com",
+            subject = "{{name}}, {{discount}}% off this weekend",
+            text = "Hi {{name}},\n{{#each items}}- {{this}}\n{{/each}}",
+            html = "<h1>Hi {{name}}</h1><ul>{{#each items}}<li>{{this}}</li>{{/each}}</ul>",
+            data = new { name = "Jane & Co", discount = 30, items = new[] { "Boots", "Scarf" } },
+            headers = new Dictionary<string, string> { ["unsubscribeToken"] = "tok-jane" },
+        });
+        Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
+        var id = (await queued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await admin.GetFromJsonAsync<JsonElement>($"/api/connector-instances/{instance}/messages/{id}")).GetProperty("status").GetString() != "sent")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The email was not sent within 30 s.");
+            await Task.Delay(50);
+        }
+
+        var mail = Assert.Single(Delivered());
+        Assert.Contains("Subject: Jane & Co, 30% off this weekend", mail);
+        Assert.Contains("- Boots", mail);
+        Assert.Contains("- Scarf", mail);
+        Assert.Contains("<h1>Hi Jane &amp; Co</h1><ul><li>Boots</li><li>Scarf</li></ul>", mail);
+        Assert.Contains("List-Unsubscribe: <https://shop.example/unsubscribe?token=tok-jane>", mail);
+        Assert.Contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click", mail);
+        Assert.Contains($"Message-Id: <{id}@shop.example>", mail, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
