@@ -21,7 +21,6 @@ public sealed class ShopifyRegistrar : IConnectorRegistrar
 /// </summary>
 internal sealed class ShopifyConnector : IPlatformConnector
 {
-    private static readonly HashSet<string> PrivacyTopics = ["customers/data_request", "customers/redact", "shop/redact"];
 
     public Task<WebhookResult> HandleWebhookAsync(InboundWebhook webhook, ConnectorSettings settings, CancellationToken cancellationToken)
     {
@@ -32,8 +31,9 @@ internal sealed class ShopifyConnector : IPlatformConnector
 
         var topic = webhook.Headers.GetValueOrDefault("X-Shopify-Topic") ?? string.Empty;
         var delivery = webhook.Headers.GetValueOrDefault("X-Shopify-Event-Id") ?? webhook.Headers.GetValueOrDefault("X-Shopify-Webhook-Id");
-        if (PrivacyTopics.Contains(topic))
+        if (topic == "shop/redact")
         {
+            // Sent 48 hours after the shop uninstalled the app: the instance's data is removed with the instance.
             return Task.FromResult(new WebhookResult(WebhookOutcome.Acknowledged, delivery, []));
         }
 
@@ -49,6 +49,8 @@ internal sealed class ShopifyConnector : IPlatformConnector
             "checkouts/create" or "checkouts/update" => [Checkout(root, shop)],
             "carts/update" or "carts/create" => [Cart(root)],
             "customers/create" or "customers/update" => [Customer(root, root.Date("updated_at") ?? webhook.ReceivedAt)],
+            "customers/redact" => [Privacy(root, ConnectorEventKind.CustomerErasureRequested, delivery, webhook.ReceivedAt)],
+            "customers/data_request" => [Privacy(root, ConnectorEventKind.CustomerDataRequested, delivery, webhook.ReceivedAt)],
             _ => [],
         };
         return Task.FromResult(new WebhookResult(events.Count == 0 ? WebhookOutcome.Acknowledged : WebhookOutcome.Accepted, delivery, events));
@@ -121,8 +123,23 @@ internal sealed class ShopifyConnector : IPlatformConnector
         }
 
         return new ConnectorEvent(ConnectorEventKind.OrderRefunded, refund.Text("id") ?? Guid.NewGuid().ToString("N"), refund.Date("created_at") ?? DateTimeOffset.UnixEpoch,
-            new CustomerReference(null, null, null, "order:" + refund.Text("order_id")),
+            new CustomerReference(null, null, null, null) { OrderId = refund.Text("order_id") },
             new Dictionary<string, object?> { ["order_id"] = refund.Text("order_id"), ["total"] = amount, ["currency"] = currency });
+    }
+
+    /// <summary>customers/redact and customers/data_request name the customer (id, email, phone) and the orders concerned.</summary>
+    private static ConnectorEvent Privacy(JsonElement request, ConnectorEventKind kind, string? delivery, DateTimeOffset receivedAt)
+    {
+        var customer = request.TryGetProperty("customer", out var c) && c.ValueKind == JsonValueKind.Object ? c : default;
+        var reference = customer.ValueKind == JsonValueKind.Object
+            ? new CustomerReference(customer.Text("id"), customer.Text("email"), customer.Text("phone"), null)
+            : new CustomerReference(null, null, null, null);
+        var orders = request.TryGetProperty(kind == ConnectorEventKind.CustomerErasureRequested ? "orders_to_redact" : "orders_requested", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(o => o.ToString()).ToList()
+            : [];
+        var requestId = request.TryGetProperty("data_request", out var dataRequest) && dataRequest.ValueKind == JsonValueKind.Object ? dataRequest.Text("id") : null;
+        return new ConnectorEvent(kind, requestId ?? delivery ?? $"{customer.Text("id")}:{receivedAt.ToUnixTimeSeconds()}", receivedAt, reference,
+            new Dictionary<string, object?> { ["orders"] = orders, ["request_id"] = requestId });
     }
 
     private static ConnectorEvent Checkout(JsonElement checkout, string? shop) =>

@@ -75,6 +75,15 @@ public enum ConnectorEventKind
 
     /// <summary>A product was viewed.</summary>
     ProductViewed,
+
+    /// <summary>
+    /// The platform asks, for the customer's privacy (e.g. GDPR erasure, Shopify <c>customers/redact</c>), that the
+    /// customer's personal data be erased. The host erases the matching profiles; the event itself is not stored.
+    /// </summary>
+    CustomerErasureRequested,
+
+    /// <summary>The customer asked the shop for their personal data (e.g. Shopify <c>customers/data_request</c>); recorded on the profile.</summary>
+    CustomerDataRequested,
 }
 
 /// <summary>A platform fact in the platform's neutral shape; the host turns it into a Segment-shaped event.</summary>
@@ -101,7 +110,14 @@ public sealed record ConnectorEvent(
 /// <param name="Email">The email address.</param>
 /// <param name="Phone">The phone number.</param>
 /// <param name="AnonymousId">A cart or browser token.</param>
-public sealed record CustomerReference(string? PlatformId, string? Email, string? Phone, string? AnonymousId);
+public sealed record CustomerReference(string? PlatformId, string? Email, string? Phone, string? AnonymousId)
+{
+    /// <summary>
+    /// The platform's order id when the fact names no customer but concerns an order (a refund): the host attributes the
+    /// fact to the customer who placed that order, as far as an earlier order event told it.
+    /// </summary>
+    public string? OrderId { get; init; }
+}
 
 /// <summary>One page of a backfill or reconciliation.</summary>
 /// <param name="Events">The events of this page; none means caught up.</param>

@@ -5,6 +5,7 @@ using Modulith.Customers.Contracts;
 using Modulith.Customers.Directory;
 using Modulith.Customers.Endpoints;
 using Modulith.Customers.Identity;
+using Modulith.Customers.Privacy;
 using Modulith.Customers.Profiles;
 using Modulith.Ingestion.Contracts;
 using Modulith.SharedKernel.Storage;
@@ -26,6 +27,7 @@ public static class CustomersModule
         builder.Services.AddSingleton<IdentityResolver>();
         builder.Services.AddSingleton<CustomerQueries>();
         builder.Services.AddSingleton<ICustomerDirectory>(sp => sp.GetRequiredService<CustomerQueries>());
+        builder.Services.AddSingleton<ICustomerPrivacy, CustomerEraser>();
         builder.Services.AddSingleton<IIngestedEventConsumer, CustomerEventConsumer>();
         return builder;
     }

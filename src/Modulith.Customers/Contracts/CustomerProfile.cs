@@ -118,3 +118,20 @@ public interface ICustomerDirectory
     /// <summary>The customer an identifier (userId, anonymousId, email, phone) belongs to.</summary>
     Task<string?> FindAsync(string workspaceId, string kind, string value, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What an erasure removed.</summary>
+/// <param name="CustomerId">The erased profile.</param>
+/// <param name="ProfilesErased">The profile and the profiles merged into it.</param>
+/// <param name="IdentitiesReleased">Identifiers (email, phone, ids) no longer linked to anyone.</param>
+/// <param name="EventsErased">Stored events whose payload and identifiers were removed.</param>
+public sealed record CustomerErasure(string CustomerId, int ProfilesErased, int IdentitiesReleased, int EventsErased);
+
+/// <summary>The Customers module's privacy facade (erasure requests from the API and from platform connectors).</summary>
+public interface ICustomerPrivacy
+{
+    /// <summary>
+    /// Erases a person's data: profile traits, identities, consents, touchpoints, the stored events' payloads and the
+    /// search entry, also of the profiles merged into it; anonymous counts stay. Idempotent. Null when there is no such customer.
+    /// </summary>
+    Task<CustomerErasure?> EraseAsync(string workspaceId, string customerId, CancellationToken cancellationToken = default);
+}

@@ -58,6 +58,17 @@ internal sealed class CustomerDirectoryStore(Database database)
         await transaction.CommitAsync(cancellationToken);
     }
 
+    /// <summary>Removes customers from the search projection (erasure).</summary>
+    public async Task DeleteAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        foreach (var id in customerIds)
+        {
+            await using var delete = connection.Command("DELETE FROM customer_directory WHERE workspace_id = @ws AND customer_id = @id").With("ws", workspaceId).With("id", id);
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
     /// <summary>Active (not merged-away) customers, optionally filtered by a text, ordered by id, after the cursor.</summary>
     public async Task<IReadOnlyList<CustomerListItem>> SearchAsync(string workspaceId, string? text, string? afterId, int limit, CancellationToken cancellationToken)
     {

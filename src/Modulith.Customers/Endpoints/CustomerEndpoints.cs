@@ -44,7 +44,15 @@ internal static class CustomerEndpoints
         group.MapPost("/{id}/unmerge", UnmergeAsync).RequireAuthorization(Policies.WriteCustomers)
             .WithSummary("Undo a merge: split a merged-in profile off again (the latest merge unless 'customerId' names one), restoring both profiles.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        group.MapPost("/{id}/erase", EraseAsync).RequireAuthorization(Policies.Admin)
+            .WithSummary("Erase the person's data (right to erasure): traits, identities, consents, touchpoints and stored event payloads, also of merged-in profiles; anonymous counts stay. Idempotent.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
     }
+
+    private static async Task<Results<Ok<CustomerErasure>, ProblemHttpResult>> EraseAsync(string id, ClaimsPrincipal user, ICustomerPrivacy privacy, CancellationToken cancellationToken) =>
+        await privacy.EraseAsync(user.WorkspaceId(), id, cancellationToken) is { } erased
+            ? TypedResults.Ok(erased)
+            : Problems.NotFound($"No customer '{id}' in this workspace.");
 
     private static async Task<Results<Ok<Page<CustomerListItem>>, ProblemHttpResult>> SearchAsync(
         ClaimsPrincipal user, CustomerQueries queries, CustomerDirectoryStore directory, IOptions<CustomersOptions> options,

@@ -12,6 +12,9 @@ internal interface IIdentityGrain : IGrainWithStringKey
 
     /// <summary>Moves the identifier from one customer to another, if the first still owns it.</summary>
     Task RepointAsync(string fromCustomerId, string toCustomerId);
+
+    /// <summary>Forgets the owner, if it is one of <paramref name="customerIds"/> (erasure): the identifier is free again.</summary>
+    Task ReleaseAsync(IReadOnlyList<string> customerIds);
 }
 
 [GenerateSerializer, Alias("modulith.customers.IdentityState")]
@@ -35,6 +38,15 @@ internal sealed class IdentityGrain([PersistentState("identity", "customers")] I
     }
 
     public Task<string?> GetOwnerAsync() => Task.FromResult(state.State.Owner);
+
+    public async Task ReleaseAsync(IReadOnlyList<string> customerIds)
+    {
+        if (state.State.Owner is { } owner && customerIds.Contains(owner))
+        {
+            state.State.Owner = null;
+            await state.WriteStateAsync();
+        }
+    }
 
     public async Task RepointAsync(string fromCustomerId, string toCustomerId)
     {

@@ -36,7 +36,17 @@ internal interface ICustomerGrain : IGrainWithStringKey
 
     /// <summary>Restores a merged-away profile to the given state (after unmerge).</summary>
     Task RestoreAsync(CustomerState state);
+
+    /// <summary>
+    /// Erases the person's data (traits, identities, consents, touchpoints, recent events, merge snapshots); keeps only
+    /// anonymous aggregates (order and event counts). Answers what was erased so the caller can release the identifiers
+    /// and the profiles merged into this one (idempotent: a second call answers nothing new).
+    /// </summary>
+    Task<ErasedData> EraseAsync();
 }
+
+[GenerateSerializer, Immutable, Alias("modulith.customers.ErasedData")]
+internal sealed record ErasedData([property: Id(0)] IReadOnlyList<string> Identities, [property: Id(1)] IReadOnlyList<string> CustomerIds);
 
 [GenerateSerializer, Immutable, Alias("modulith.customers.MergeInfo")]
 internal sealed record MergeInfo([property: Id(0)] string? ForwardedTo, [property: Id(1)] IReadOnlyList<string> UserIds);
@@ -241,6 +251,32 @@ internal sealed class CustomerGrain(
         restored.ForwardedTo = null;
         state.State = restored;
         await state.WriteStateAsync();
+    }
+
+    public async Task<ErasedData> EraseAsync()
+    {
+        if (!S.Exists)
+        {
+            return new ErasedData([], []);
+        }
+
+        var identities = S.Identities.Select(i => $"{i.Kind}:{i.Value}")
+            .Concat(S.Merges.SelectMany(m => m.SourceIdentities.Select(i => $"{i.Kind}:{i.Value}")))
+            .Distinct(StringComparer.Ordinal).ToList();
+        var customers = S.AbsorbedCustomerIds.Concat(S.Merges.Select(m => m.SourceCustomerId)).Distinct(StringComparer.Ordinal).ToList();
+        S.Identities.Clear();
+        S.Traits.Clear();
+        S.Consents.Clear();
+        S.Touchpoints.Clear();
+        S.RecentEvents.Clear();
+        S.Merges.Clear();
+        S.Conflicts.Clear();
+        S.DisputedIdentities.Clear();
+        S.GroupIds.Clear();
+        S.ErasedAt ??= clock.GetUtcNow();
+        await state.WriteStateAsync();
+        _lastSummary = null;
+        return new ErasedData(identities, customers);
     }
 
     private bool EnsureCreated()

@@ -14,7 +14,7 @@ internal sealed class CustomerQueries(IGrainFactory grains, IEventLog eventLog, 
     public static bool IsValidCustomerId(string id) => id.Length is > 4 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 
     public async Task<CustomerProfile?> GetProfileAsync(string workspaceId, string customerId, CancellationToken cancellationToken = default) =>
-        (await ResolveAsync(workspaceId, customerId)) is { } state ? ToProfile(state) : null;
+        (await ResolveAsync(workspaceId, customerId)) is { ErasedAt: null } state ? ToProfile(state) : null;
 
     public async Task<string?> FindAsync(string workspaceId, string kind, string value, CancellationToken cancellationToken = default)
     {
@@ -48,7 +48,7 @@ internal sealed class CustomerQueries(IGrainFactory grains, IEventLog eventLog, 
         string workspaceId, string customerId, string? cursor, int limit, CancellationToken cancellationToken)
     {
         var state = await ResolveAsync(workspaceId, customerId);
-        if (state is null)
+        if (state is null || state.ErasedAt is not null)
         {
             return null;
         }

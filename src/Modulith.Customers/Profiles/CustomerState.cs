@@ -36,6 +36,8 @@ internal sealed class CustomerState
     [Id(18)] public List<string> DisputedIdentities { get; set; } = [];
     /// <summary>Every profile merged into this one, directly or through earlier merges (their events are on this timeline).</summary>
     [Id(19)] public List<string> AbsorbedCustomerIds { get; set; } = [];
+    /// <summary>When the person's data was erased (privacy request); only anonymous aggregates remain.</summary>
+    [Id(20)] public DateTimeOffset? ErasedAt { get; set; }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Exists => CreatedAt is not null;

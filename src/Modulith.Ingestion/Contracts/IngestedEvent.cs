@@ -51,6 +51,12 @@ public interface IEventLog
 
     /// <summary>Every event attributed to the customer after the given sequence, oldest first (used to rebuild a profile).</summary>
     Task<IReadOnlyList<IngestedEvent>> ReadCustomerEventsAsync(string workspaceId, string customerId, long afterSequence, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Erases the personal data of the customers' events (privacy erasure): payloads and identifiers are removed, the
+    /// event type, name and time stay for anonymous counts. Answers how many events were erased.
+    /// </summary>
+    Task<int> EraseCustomerEventsAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken);
 }
 
 /// <summary>How many committed events still wait to be applied (all workspaces).</summary>

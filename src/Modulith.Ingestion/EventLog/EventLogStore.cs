@@ -210,6 +210,27 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
         return await ReadEventsAsync(command, cancellationToken);
     }
 
+    public async Task<int> EraseCustomerEventsAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken)
+    {
+        if (customerIds.Count == 0)
+        {
+            return 0;
+        }
+
+        var ids = customerIds.ToList();
+        var inList = string.Join(", ", ids.Select((_, i) => "@c" + i.ToString(CultureInfo.InvariantCulture)));
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            $"UPDATE events SET payload = '{{\"erased\":true}}', user_id = NULL, anonymous_id = NULL, previous_id = NULL " +
+            $"WHERE workspace_id = @ws AND customer_id IN ({inList}) AND payload <> '{{\"erased\":true}}'").With("ws", workspaceId);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            command.With("c" + i.ToString(CultureInfo.InvariantCulture), ids[i]);
+        }
+
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     internal static (long Ts, long Seq) ParseCursor(string? cursor)
     {
         if (cursor is not null)

@@ -115,6 +115,53 @@ public sealed class ShopifyConnectorTests(PluginHostFixture fixture) : IClassFix
         Assert.Equal(0, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("events").GetInt32());
     }
 
+    [Fact]
+    public async Task A_refund_lands_on_the_profile_of_the_customer_who_placed_the_order()
+    {
+        var (admin, instance) = await NewShopAsync(ClientSecret);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(instance, "orders/create", Fixture("order.json", "order"), "evt-order")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(instance, "refunds/create", Fixture("refund.json", "refund"), "evt-refund")).StatusCode);
+        await Host.DrainAsync();
+
+        var profile = await Host.ProfileAsync((await Host.FindCustomerAsync("email=bob.norman@hostmail.com", admin))!, admin);
+        Assert.Equal(209.00m, profile.GetProperty("orders").GetProperty("refunded").GetDecimal());
+        Assert.Equal(1, profile.GetProperty("metrics").GetProperty("eventCounts").GetProperty("Order Refunded").GetInt32());
+        Assert.Null(await Host.FindCustomerAsync("anonymousId=order:450789469", admin));
+    }
+
+    [Fact]
+    public async Task A_customers_redact_webhook_erases_the_customers_data_and_a_data_request_is_recorded()
+    {
+        var (admin, instance) = await NewShopAsync(ClientSecret);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(instance, "orders/create", Fixture("order.json", "order"), "evt-order")).StatusCode);
+        await Host.DrainAsync();
+        var id = (await Host.FindCustomerAsync("email=bob.norman@hostmail.com", admin))!;
+
+        var dataRequest = """{"shop_id":954889,"shop_domain":"demo.myshopify.com","orders_requested":[450789469],"customer":{"id":207119551,"email":"bob.norman@hostmail.com","phone":null},"data_request":{"id":9999}}""";
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(instance, "customers/data_request", dataRequest, "evt-data")).StatusCode);
+        await Host.DrainAsync();
+        var profile = await Host.ProfileAsync(id, admin);
+        Assert.Equal(1, profile.GetProperty("metrics").GetProperty("eventCounts").GetProperty("Personal Data Requested").GetInt32());
+
+        var redact = """{"shop_id":954889,"shop_domain":"demo.myshopify.com","customer":{"id":207119551,"email":"bob.norman@hostmail.com","phone":null},"orders_to_redact":[450789469]}""";
+        using var response = await PostAsync(instance, "customers/redact", redact, "evt-redact");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("events").GetInt32());
+
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/customers/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/customers/{id}/timeline")).StatusCode);
+        Assert.Null(await Host.FindCustomerAsync("email=bob.norman@hostmail.com", admin));
+        Assert.Null(await Host.FindCustomerAsync("anonymousId=shopify:207119551", admin));
+        var search = await admin.GetFromJsonAsync<JsonElement>("/api/customers?q=norman");
+        Assert.Empty(search.GetProperty("items").EnumerateArray());
+
+        // A refund of the erased customer's order is no longer attributed through the erased order index.
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(instance, "refunds/create", Fixture("refund.json", "refund"), "evt-refund-after")).StatusCode);
+        await Host.DrainAsync();
+        Assert.Null(await Host.FindCustomerAsync("email=bob.norman@hostmail.com", admin));
+        Assert.NotNull(await Host.FindCustomerAsync("anonymousId=order:450789469", admin));
+    }
+
     private async Task<(HttpClient Admin, string Instance)> NewShopAsync(string secret)
     {
         var (_, admin, _) = await Host.CreateWorkspaceAsync("Shopify shop");

@@ -12,6 +12,43 @@ public sealed class CustomerViewTests(SqliteHostFixture fixture) : IClassFixture
     private static string Id() => Guid.NewGuid().ToString("N")[..10];
 
     [Fact]
+    public async Task Erasing_a_customer_removes_their_data_from_profiles_index_search_and_stored_events()
+    {
+        var (anonymousId, userId, email) = ("anon-" + Id(), "user-" + Id(), $"{Id()}@example.com");
+        await Host.SendOkAsync("/v1/page", $$$"""{"anonymousId":"{{{anonymousId}}}","name":"Home"}""");
+        await Host.DrainAsync();
+        await Host.SendOkAsync("/v1/identify", $$$"""{"anonymousId":"{{{anonymousId}}}","userId":"{{{userId}}}","traits":{"email":"{{{email}}}","firstName":"Erin"}}""");
+        await Host.SendOkAsync("/v1/track", $$$"""{"userId":"{{{userId}}}","event":"Order Completed","properties":{"order_id":"o-{{{userId}}}","revenue":10}}""");
+        await Host.DrainAsync();
+        var id = (await Host.FindCustomerAsync("userId=" + userId))!;
+
+        using var erase = await Host.Admin().PostAsync($"/api/customers/{id}/erase", null);
+        Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
+        var erased = await erase.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(id, erased.GetProperty("customerId").GetString());
+        Assert.True(erased.GetProperty("identitiesReleased").GetInt32() >= 3);
+        Assert.Equal(3, erased.GetProperty("eventsErased").GetInt32());
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Host.Admin().GetAsync($"/api/customers/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Host.Admin().GetAsync($"/api/customers/{id}/timeline")).StatusCode);
+        Assert.Null(await Host.FindCustomerAsync("userId=" + userId));
+        Assert.Null(await Host.FindCustomerAsync("email=" + email));
+        Assert.Null(await Host.FindCustomerAsync("anonymousId=" + anonymousId));
+        Assert.Empty((await Host.Admin().GetFromJsonAsync<JsonElement>("/api/customers?q=" + userId)).GetProperty("items").EnumerateArray());
+
+        // Erasing again changes nothing; a new event with the same email starts a new, separate profile.
+        using var again = await Host.Admin().PostAsync($"/api/customers/{id}/erase", null);
+        Assert.Equal(0, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventsErased").GetInt32());
+        await Host.SendOkAsync("/v1/identify", $$$"""{"userId":"{{{userId}}}","traits":{"email":"{{{email}}}"}}""");
+        await Host.DrainAsync();
+        var fresh = await Host.FindCustomerAsync("email=" + email);
+        Assert.NotNull(fresh);
+        Assert.NotEqual(id, fresh);
+        Assert.False((await Host.ProfileAsync(fresh!)).GetProperty("traits").TryGetProperty("firstName", out _));
+        Assert.Equal(HttpStatusCode.NotFound, (await Host.Admin().PostAsync("/api/customers/cus_00000000000000000000000000000000/erase", null)).StatusCode);
+    }
+
+    [Fact]
     public async Task Identify_track_page_and_alias_build_one_profile_found_by_every_identifier()
     {
         var (anonymousId, userId, email) = ("anon-" + Id(), "user-" + Id(), $"{Id()}@Example.com");

@@ -25,7 +25,9 @@ public sealed class OperationsTests(SqliteHostFixture fixture) : IClassFixture<S
                      "/v1/t", "/v1/i", "/v1/p", "/v1/s", "/v1/g", "/v1/a", "/v1/b",
                      "/api/workspaces", "/api/workspaces/current", "/api/api-keys", "/api/api-keys/{id}",
                      "/api/customers", "/api/customers/{id}", "/api/customers/{id}/timeline", "/api/customers/{id}/unmerge",
-                     "/api/connectors", "/api/connector-instances", "/webhooks/{instanceId}"])
+                     "/api/customers/{id}/erase", "/api/connectors", "/api/connector-instances", "/webhooks/{instanceId}",
+                     "/api/connector-instances/{id}/messages", "/api/connector-instances/{id}/messages/{messageId}",
+                     "/api/connector-instances/{id}/messages/{messageId}/retry", "/api/connector-instances/{id}/dead-letters"])
         {
             Assert.True(paths.TryGetProperty(route, out _), $"{route} is not in the OpenAPI document");
         }

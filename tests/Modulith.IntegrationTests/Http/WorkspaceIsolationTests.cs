@@ -36,6 +36,7 @@ public sealed class WorkspaceIsolationTests(SqliteHostFixture fixture) : IClassF
         Assert.Equal(HttpStatusCode.NotFound, (await clientB.GetAsync($"/api/customers/{customerA}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await clientB.GetAsync($"/api/customers/{customerA}/timeline")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await clientB.PostAsJsonAsync($"/api/customers/{customerA}/unmerge", new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await clientB.PostAsync($"/api/customers/{customerA}/erase", null)).StatusCode);
         Assert.Null(await Host.FindCustomerAsync("userId=" + userId, clientB));
         Assert.Null(await Host.FindCustomerAsync("email=" + userId + "@example.com", clientB));
         Assert.Null(await Host.FindCustomerAsync("anonymousId=" + userId + "-anon", clientB));
@@ -64,6 +65,7 @@ public sealed class WorkspaceIsolationTests(SqliteHostFixture fixture) : IClassF
         Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync("/api/customers")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.GetAsync("/api/api-keys")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsJsonAsync("/api/customers/cus_x/unmerge", new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsync("/api/customers/cus_x/erase", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsJsonAsync("/api/workspaces", new { name = "C" })).StatusCode);
     }
 

@@ -87,6 +87,7 @@ internal static class ConnectorInstanceSetup
         builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
             new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = sp.GetRequiredService<DatabaseXmlRepository>()));
         builder.Services.AddSingleton<ConnectorInstanceStore>();
+        builder.Services.AddSingleton<Webhooks.PlatformEventProcessor>();
         builder.Services.Configure<ReconciliationOptions>(builder.Configuration.GetSection("Modulith:Connectors"));
         return builder;
     }

@@ -30,7 +30,19 @@ internal sealed class ConnectorInstanceSchema : ISchemaContributor
         new("connectors", 2, "reconciliation cursor per connector instance",
             "ALTER TABLE connector_instances ADD COLUMN reconcile_cursor TEXT NULL;",
             "ALTER TABLE connector_instances ADD COLUMN reconcile_cursor text NULL;"),
+        new("connectors", 3, "which customer placed each platform order, to attribute refunds", Orders, Orders),
     ];
+
+    private const string Orders = """
+        CREATE TABLE platform_orders (
+            instance_id TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            platform_customer_id TEXT NULL,
+            email TEXT NULL,
+            phone TEXT NULL,
+            PRIMARY KEY (instance_id, order_id)
+        );
+        """;
 }
 
 /// <summary>Keeps the Data Protection key ring in the platform database, so every silo decrypts what another encrypted.</summary>

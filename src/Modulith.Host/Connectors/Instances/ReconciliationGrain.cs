@@ -36,6 +36,7 @@ internal sealed class ReconciliationGrain(
     ConnectorInstanceStore store,
     PluginCatalog catalog,
     IEventIngestion ingestion,
+    PlatformEventProcessor processor,
     Microsoft.Extensions.Options.IOptions<ReconciliationOptions> options,
     ILogger<ReconciliationGrain> logger) : Grain, IReconciliationGrain, IRemindable
 {
@@ -99,7 +100,7 @@ internal sealed class ReconciliationGrain(
                 break;
             }
 
-            var messages = ConnectorEventMapper.ToSegment(connectorId, instanceId, result.Events);
+            var messages = await processor.PrepareAsync(connectorId, instanceId, settings.WorkspaceId, result.Events, CancellationToken.None);
             var error = await ingestion.IngestAsync(settings.WorkspaceId, messages, CancellationToken.None);
             if (error is not null)
             {

@@ -18,6 +18,7 @@ internal static class ConnectorEventMapper
         [ConnectorEventKind.CheckoutStarted] = "Checkout Started",
         [ConnectorEventKind.CheckoutAbandoned] = "Checkout Abandoned",
         [ConnectorEventKind.ProductViewed] = "Product Viewed",
+        [ConnectorEventKind.CustomerDataRequested] = "Personal Data Requested",
     };
 
     /// <summary>
@@ -77,7 +78,7 @@ internal static class ConnectorEventMapper
             else
             {
                 message["type"] = "track";
-                message["event"] = TrackNames[e.Kind];
+                message["event"] = TrackNames.TryGetValue(e.Kind, out var name) ? name : throw new ArgumentException($"{e.Kind} facts are not stored as events.", nameof(events));
                 message["properties"] = ToObject(e.Properties) ?? [];
             }
 

@@ -29,7 +29,7 @@ internal static class WebhookEndpoint
     }
 
     private static async Task<Results<Ok<WebhookAccepted>, ProblemHttpResult>> ReceiveAsync(
-        string instanceId, HttpContext context, ConnectorInstanceStore instances, PluginCatalog catalog, IEventIngestion ingestion, TimeProvider clock, ILoggerFactory loggers)
+        string instanceId, HttpContext context, ConnectorInstanceStore instances, PluginCatalog catalog, IEventIngestion ingestion, PlatformEventProcessor processor, TimeProvider clock, ILoggerFactory loggers)
     {
         var instance = ConnectorInstanceStore.IsValidId(instanceId) ? await instances.ResolveAsync(instanceId, context.RequestAborted) : null;
         if (instance is null)
@@ -63,6 +63,7 @@ internal static class WebhookEndpoint
         WebhookOutcome outcome;
         string? reason;
         IReadOnlyList<System.Text.Json.Nodes.JsonObject> messages;
+        IReadOnlyList<ConnectorEvent> platformEvents = [];
         try
         {
             if (plugin.Platform is { } platform)
@@ -72,7 +73,8 @@ internal static class WebhookEndpoint
                     (platform, webhook, settings),
                     context.RequestAborted);
                 (outcome, reason) = (result.Outcome, result.Reason);
-                messages = outcome == WebhookOutcome.Accepted ? ConnectorEventMapper.ToSegment(connectorId, instanceId, result.Events) : [];
+                platformEvents = outcome == WebhookOutcome.Accepted ? result.Events : [];
+                messages = [];
             }
             else
             {
@@ -107,6 +109,11 @@ internal static class WebhookEndpoint
 
         try
         {
+            if (platformEvents.Count > 0)
+            {
+                messages = await processor.PrepareAsync(connectorId, instanceId, settings.WorkspaceId, platformEvents, context.RequestAborted);
+            }
+
             var error = await ingestion.IngestAsync(settings.WorkspaceId, messages, context.RequestAborted);
             if (error is not null)
             {

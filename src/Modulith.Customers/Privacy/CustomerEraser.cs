@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Logging;
+using Modulith.Customers.Contracts;
+using Modulith.Customers.Directory;
+using Modulith.Customers.Identity;
+using Modulith.Customers.Profiles;
+using Modulith.Ingestion.Contracts;
+
+namespace Modulith.Customers.Privacy;
+
+/// <summary>Erases a person across the profile grains, the identity index, the event log and the search projection.</summary>
+internal sealed partial class CustomerEraser(
+    IGrainFactory grains,
+    CustomerQueries queries,
+    IEventLog eventLog,
+    CustomerDirectoryStore directory,
+    ILogger<CustomerEraser> logger) : ICustomerPrivacy
+{
+    public async Task<CustomerErasure?> EraseAsync(string workspaceId, string customerId, CancellationToken cancellationToken = default)
+    {
+        var state = await queries.ResolveAsync(workspaceId, customerId);
+        if (state is null)
+        {
+            return null;
+        }
+
+        var profiles = new List<string> { state.Id };
+        var identities = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < profiles.Count; i++)
+        {
+            var erased = await grains.GetGrain<ICustomerGrain>($"{workspaceId}/{profiles[i]}").EraseAsync();
+            identities.UnionWith(erased.Identities);
+            profiles.AddRange(erased.CustomerIds.Where(id => !profiles.Contains(id)));
+        }
+
+        foreach (var identity in identities)
+        {
+            await grains.GetGrain<IIdentityGrain>($"{workspaceId}/{identity}").ReleaseAsync(profiles);
+        }
+
+        var events = await eventLog.EraseCustomerEventsAsync(workspaceId, profiles, cancellationToken);
+        await directory.DeleteAsync(workspaceId, profiles, cancellationToken);
+        LogErased(workspaceId, state.Id, profiles.Count, identities.Count, events);
+        return new CustomerErasure(state.Id, profiles.Count, identities.Count, events);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Erased customer {CustomerId} of workspace {WorkspaceId}: {Profiles} profile(s), {Identities} identifier(s), {Events} event(s)")]
+    private partial void LogErased(string workspaceId, string customerId, int profiles, int identities, int events);
+}
