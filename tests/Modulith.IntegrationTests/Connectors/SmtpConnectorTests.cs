@@ -123,12 +123,32 @@ public sealed class SmtpConnectorTests(PluginHostFixture fixture) : IClassFixtur
 
         var mail = Assert.Single(Delivered());
         Assert.Contains("Subject: Jane & Co, 30% off this weekend", mail);
+        await AssertARefusedRecipientIsABounceOnTheProfileAsync(admin, instance!);
         Assert.Contains("- Boots", mail);
         Assert.Contains("- Scarf", mail);
         Assert.Contains("<h1>Hi Jane &amp; Co</h1><ul><li>Boots</li><li>Scarf</li></ul>", mail);
         Assert.Contains("List-Unsubscribe: <https://shop.example/unsubscribe?token=tok-jane>", mail);
         Assert.Contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click", mail);
         Assert.Contains($"Message-Id: <{id}@shop.example>", mail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private async Task AssertARefusedRecipientIsABounceOnTheProfileAsync(HttpClient admin, string instance)
+    {
+        // An address no server can deliver to is refused for good: a bounce, recorded on the recipient's profile.
+        using var queued = await admin.PostAsJsonAsync($"/api/connector-instances/{instance}/messages", new { recipient = "bouncer@", text = "Hi" });
+        var id = (await queued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await admin.GetFromJsonAsync<JsonElement>($"/api/connector-instances/{instance}/messages/{id}")).GetProperty("status").GetString() != "rejected")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The refused email was not marked rejected within 30 s.");
+            await Task.Delay(50);
+        }
+
+        await fixture.Host.DrainAsync();
+        var bouncer = await fixture.Host.FindCustomerAsync("anonymousId=" + Uri.EscapeDataString("email:bouncer@"), admin);
+        Assert.NotNull(bouncer);
+        var counts = (await fixture.Host.ProfileAsync(bouncer!, admin)).GetProperty("metrics").GetProperty("eventCounts");
+        Assert.Equal(1, counts.GetProperty("Email Bounced").GetInt32());
     }
 
     [Fact]

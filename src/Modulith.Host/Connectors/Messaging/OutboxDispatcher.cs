@@ -28,6 +28,7 @@ internal sealed partial class OutboxDispatcher(
     ConnectorInstanceStore instances,
     PluginCatalog catalog,
     OutboxSignal signal,
+    Modulith.Ingestion.Contracts.IEventIngestion ingestion,
     IOptions<MessagingOptions> options,
     TimeProvider clock,
     ILogger<OutboxDispatcher> logger) : BackgroundService
@@ -110,11 +111,38 @@ internal sealed partial class OutboxDispatcher(
                 break;
             case DeliveryStatus.Rejected:
                 LogRejected(message.WorkspaceId, message.Id, connectorId, result.Detail);
+                await ReportBounceAsync(message, channel.Capabilities.Channel, result, cancellationToken);
                 await store.MarkRejectedAsync(message.Id, result.Detail, cancellationToken);
                 break;
             default:
                 await FailForNowAsync(message, settings, result.Detail, cancellationToken);
                 break;
+        }
+    }
+
+    /// <summary>A refused email or SMS is a bounce on the recipient's profile, as if the provider had reported it.</summary>
+    private async Task ReportBounceAsync(StoredMessage message, string channel, DeliveryResult result, CancellationToken cancellationToken)
+    {
+        if (channel is not ("email" or "sms"))
+        {
+            return;
+        }
+
+        var recipient = message.Recipient;
+        var angle = recipient.LastIndexOf('<');
+        if (angle >= 0 && recipient.EndsWith('>'))
+        {
+            recipient = recipient[(angle + 1)..^1];
+        }
+
+        var bounce = new DeliveryEvent(DeliveryEventKind.Bounced, result.ProviderMessageId ?? message.Id, message.Id, recipient, clock.GetUtcNow(), result.Detail);
+        try
+        {
+            await ingestion.IngestAsync(message.WorkspaceId, Webhooks.ConnectorEventMapper.DeliveryToSegment(channel, message.InstanceId, [bounce]), cancellationToken);
+        }
+        catch (Modulith.Ingestion.Contracts.IngestionOverCapacityException)
+        {
+            LogBounceNotRecorded(message.WorkspaceId, message.Id);
         }
     }
 
@@ -145,6 +173,9 @@ internal sealed partial class OutboxDispatcher(
             AutoReplenishment = true,
         });
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The bounce of message {MessageId} of workspace {WorkspaceId} was not recorded: ingestion is over capacity")]
+    private partial void LogBounceNotRecorded(string workspaceId, string messageId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The outbox dispatcher failed; it tries again")]
     private partial void LogDispatchFailed(Exception exception);
