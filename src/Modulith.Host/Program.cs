@@ -8,6 +8,7 @@ using Modulith.Host.Orleans;
 using Modulith.Host.Storage;
 using Modulith.Host.Web;
 using Modulith.Ingestion;
+using Modulith.Leads;
 using Modulith.Workspaces;
 
 if (args.Length > 0 && args[0] == "migrate")
@@ -26,6 +27,7 @@ builder.AddModulithWeb();
 builder.AddWorkspaces();
 builder.AddIngestion();
 builder.AddCustomers();
+builder.AddLeads();
 builder.AddConnectorPlugins();
 builder.AddConnectorInstances();
 builder.AddMessaging();
@@ -36,6 +38,7 @@ app.UseModulithWeb();
 app.MapWorkspacesEndpoints();
 app.MapIngestionEndpoints();
 app.MapCustomersEndpoints();
+app.MapLeadsEndpoints();
 app.MapConnectorEndpoints();
 app.MapConnectorInstanceEndpoints();
 app.MapMessagingEndpoints();

@@ -34,6 +34,7 @@ public static class WorkspacesModule
             .AddPolicy(Policies.Admin, p => p.RequireClaim(ModulithClaims.Workspace).RequireRole(Roles.Admin))
             .AddPolicy(Policies.ReadCustomers, p => p.RequireClaim(ModulithClaims.Workspace).RequireRole(Roles.All))
             .AddPolicy(Policies.WriteCustomers, p => p.RequireClaim(ModulithClaims.Workspace).RequireRole(Roles.Admin, Roles.Marketing, Roles.Sales, Roles.Service))
+            .AddPolicy(Policies.SalesActions, p => p.RequireClaim(ModulithClaims.Workspace).RequireRole(Roles.Admin, Roles.Sales))
             .AddPolicy(Policies.PlatformAdmin, p => p.RequireClaim(ModulithClaims.PlatformAdmin));
         return builder;
     }

@@ -9,6 +9,7 @@ public sealed class ModuleBoundaryTests
     private static readonly Assembly Workspaces = typeof(Modulith.Workspaces.WorkspacesModule).Assembly;
     private static readonly Assembly Ingestion = typeof(Modulith.Ingestion.IngestionModule).Assembly;
     private static readonly Assembly Customers = typeof(Modulith.Customers.CustomersModule).Assembly;
+    private static readonly Assembly Leads = typeof(Modulith.Leads.LeadsModule).Assembly;
     private static readonly Assembly SharedKernel = typeof(Modulith.SharedKernel.Storage.Database).Assembly;
 
     public static TheoryData<string, string, string[]> ModulePairs => new()
@@ -20,6 +21,12 @@ public sealed class ModuleBoundaryTests
         { "Modulith.Ingestion", "Modulith.Customers", [] },
         { "Modulith.Workspaces", "Modulith.Ingestion", [] },
         { "Modulith.Workspaces", "Modulith.Customers", [] },
+        { "Modulith.Leads", "Modulith.Customers", ["Modulith.Customers.Contracts"] },
+        { "Modulith.Leads", "Modulith.Workspaces", ["Modulith.Workspaces.Contracts"] },
+        { "Modulith.Leads", "Modulith.Ingestion", ["Modulith.Ingestion.Contracts"] },
+        { "Modulith.Customers", "Modulith.Leads", [] },
+        { "Modulith.Ingestion", "Modulith.Leads", [] },
+        { "Modulith.Workspaces", "Modulith.Leads", [] },
     };
 
     [Theory]
@@ -40,7 +47,7 @@ public sealed class ModuleBoundaryTests
     public void The_shared_kernel_depends_on_no_module()
     {
         var result = Types.InAssembly(SharedKernel).ShouldNot()
-            .HaveDependencyOnAny("Modulith.Workspaces", "Modulith.Ingestion", "Modulith.Customers", "Modulith.Host").GetResult();
+            .HaveDependencyOnAny("Modulith.Workspaces", "Modulith.Ingestion", "Modulith.Customers", "Modulith.Leads", "Modulith.Host").GetResult();
         Assert.True(result.IsSuccessful, string.Join(", ", result.FailingTypeNames ?? []));
     }
 
@@ -48,6 +55,7 @@ public sealed class ModuleBoundaryTests
     [InlineData("Modulith.Workspaces")]
     [InlineData("Modulith.Ingestion")]
     [InlineData("Modulith.Customers")]
+    [InlineData("Modulith.Leads")]
     public void Only_contracts_and_the_module_entry_point_are_public(string module)
     {
         var assembly = AssemblyOf(module);
@@ -65,6 +73,7 @@ public sealed class ModuleBoundaryTests
     [InlineData("Modulith.Workspaces")]
     [InlineData("Modulith.Ingestion")]
     [InlineData("Modulith.Customers")]
+    [InlineData("Modulith.Leads")]
     public void Module_classes_that_are_not_contracts_are_sealed(string module)
     {
         var open = AssemblyOf(module).GetTypes()
@@ -89,6 +98,7 @@ public sealed class ModuleBoundaryTests
         "Modulith.Workspaces" => Workspaces,
         "Modulith.Ingestion" => Ingestion,
         "Modulith.Customers" => Customers,
+        "Modulith.Leads" => Leads,
         _ => throw new ArgumentOutOfRangeException(nameof(module)),
     };
 }

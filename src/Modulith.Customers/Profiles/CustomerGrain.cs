@@ -88,8 +88,11 @@ internal sealed class CustomerGrain(
     [PersistentState("customer", "customers")] IPersistentState<CustomerState> state,
     IEventLog eventLog,
     IOptions<CustomersOptions> options,
+    IEnumerable<Contracts.ICustomerActivityObserver> observers,
     TimeProvider clock) : Grain, ICustomerGrain
 {
+    private readonly Contracts.ICustomerActivityObserver[] _observers = observers.ToArray();
+
     private CustomerListEntry? _lastSummary;
 
     private CustomerState S => state.State;
@@ -120,6 +123,17 @@ internal sealed class CustomerGrain(
         if (changed)
         {
             await state.WriteStateAsync();
+        }
+
+        if (_observers.Length > 0 && S.ErasedAt is null)
+        {
+            // Redelivered events go to observers too: an observer may have failed after this grain applied them.
+            var activity = new Contracts.CustomerActivity(Key.Workspace, S.Id,
+                events.Select(e => new Contracts.ActivityEvent(e.MessageId, e.Sequence, e.Type, e.Name, e.Timestamp, e.Payload)).ToList(), Snapshot(S));
+            foreach (var observer in _observers)
+            {
+                await observer.OnActivityAsync(activity);
+            }
         }
 
         // The search directory needs an update when a listed field changed; its lastSeen is kept to the hour.
@@ -277,6 +291,20 @@ internal sealed class CustomerGrain(
         await state.WriteStateAsync();
         _lastSummary = null;
         return new ErasedData(identities, customers);
+    }
+
+    private static Contracts.CustomerSnapshot Snapshot(CustomerState s)
+    {
+        var orders = s.Orders;
+        var first = s.Touchpoints.Count > 0 ? s.Touchpoints[0] : null;
+        return new Contracts.CustomerSnapshot(
+            s.Identities.Exists(i => i.Kind == Identity.IdentityKey.Email),
+            s.Identities.Exists(i => i.Kind == Identity.IdentityKey.Phone),
+            s.Traits,
+            new Contracts.CustomerMetrics(s.Counters.Events, s.Counters.ProductViews, s.Counters.PageViews, s.Counters.Sessions, s.Counters.TimeOnSiteSeconds, s.Counters.EventCounts),
+            new Contracts.CustomerOrders(orders.Count, orders.Revenue, orders.Count == 0 ? 0 : Math.Round(orders.Revenue / orders.Count, 2), orders.Currency, orders.FirstOrderAt, orders.LastOrderAt, orders.Refunded),
+            first is null ? null : new Contracts.CustomerTouchpoint(first.At, first.Channel, first.Source, first.Medium, first.Campaign, first.Referrer, first.ClickId, first.LandingPage),
+            s.Consents.ToDictionary(c => c.Key, c => c.Value.Granted, StringComparer.Ordinal));
     }
 
     private bool EnsureCreated()

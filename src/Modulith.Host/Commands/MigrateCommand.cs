@@ -1,6 +1,7 @@
 using Modulith.Customers;
 using Modulith.Host.Storage;
 using Modulith.Ingestion;
+using Modulith.Leads;
 using Modulith.SharedKernel.Storage;
 using Modulith.Workspaces;
 
@@ -17,6 +18,7 @@ internal static class MigrateCommand
         builder.AddWorkspaces();
         builder.AddIngestion();
         builder.AddCustomers();
+        builder.AddLeads();
         builder.Services.AddSingleton<ISchemaContributor, Connectors.Instances.ConnectorInstanceSchema>();
         builder.Services.AddSingleton<ISchemaContributor, Connectors.Messaging.OutboxSchema>();
         using var host = builder.Build();

@@ -66,12 +66,15 @@ internal static class SiloSetup
                 });
             }
 
-            silo.AddAdoNetGrainStorage(CustomersModule.GrainStorage, o =>
+            foreach (var storageName in (string[])[CustomersModule.GrainStorage, Modulith.Leads.LeadsModule.GrainStorage])
             {
-                o.Invariant = invariant;
-                o.ConnectionString = connectionString;
-                o.GrainStorageSerializer = new JsonGrainStorageSerializer();
-            });
+                silo.AddAdoNetGrainStorage(storageName, o =>
+                {
+                    o.Invariant = invariant;
+                    o.ConnectionString = connectionString;
+                    o.GrainStorageSerializer = new JsonGrainStorageSerializer();
+                });
+            }
             silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(30));
         });
         return builder;

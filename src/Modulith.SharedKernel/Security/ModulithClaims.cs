@@ -59,6 +59,9 @@ public static class Policies
     /// <summary>Changing customer data (e.g. unmerge): admin, marketing, sales, service.</summary>
     public const string WriteCustomers = "modulith:write-customers";
 
+    /// <summary>Sales work on leads (contact, accept, reject, assign): admin and sales.</summary>
+    public const string SalesActions = "modulith:sales-actions";
+
     /// <summary>The bootstrap administrator (creates workspaces).</summary>
     public const string PlatformAdmin = "modulith:platform-admin";
 }

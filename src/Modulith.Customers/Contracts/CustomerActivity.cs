@@ -1,0 +1,45 @@
+namespace Modulith.Customers.Contracts;
+
+/// <summary>One event as applied to a profile, for modules that follow customers' behaviour (leads, segments).</summary>
+/// <param name="MessageId">The event's message id (observers deduplicate on it: delivery is at least once).</param>
+/// <param name="Sequence">Its position in the event log.</param>
+/// <param name="Type">track, identify, page, screen, group, alias.</param>
+/// <param name="Name">The event or page name.</param>
+/// <param name="Timestamp">When it happened.</param>
+/// <param name="Payload">The stored Segment-shaped event (JSON).</param>
+public sealed record ActivityEvent(string MessageId, long Sequence, string Type, string? Name, DateTimeOffset Timestamp, string Payload);
+
+/// <summary>What observers need of the profile after the events were applied.</summary>
+/// <param name="HasEmail">An email is known.</param>
+/// <param name="HasPhone">A phone number is known.</param>
+/// <param name="Traits">Trait values as raw JSON, by name.</param>
+/// <param name="Metrics">The profile's counters (time on site, sessions, event counts).</param>
+/// <param name="Orders">The order summary.</param>
+/// <param name="FirstTouch">The first marketing touch (source and campaign of the customer).</param>
+/// <param name="Consents">Consents by purpose or channel: granted or not.</param>
+public sealed record CustomerSnapshot(
+    bool HasEmail,
+    bool HasPhone,
+    IReadOnlyDictionary<string, string> Traits,
+    CustomerMetrics Metrics,
+    CustomerOrders Orders,
+    CustomerTouchpoint? FirstTouch,
+    IReadOnlyDictionary<string, bool> Consents);
+
+/// <summary>Events applied to one customer's profile, with the profile as it is afterwards.</summary>
+/// <param name="WorkspaceId">The workspace.</param>
+/// <param name="CustomerId">The customer (the surviving profile).</param>
+/// <param name="Events">The events of the batch, including redelivered ones (observers deduplicate).</param>
+/// <param name="Snapshot">The profile after applying them.</param>
+public sealed record CustomerActivity(string WorkspaceId, string CustomerId, IReadOnlyList<ActivityEvent> Events, CustomerSnapshot Snapshot);
+
+/// <summary>
+/// Implemented by modules that follow customers (the Leads module scores on it). Called by the customer's grain after
+/// every applied batch, in the dispatch path: an observer that throws makes the batch be delivered again, so
+/// observers must be idempotent and quick.
+/// </summary>
+public interface ICustomerActivityObserver
+{
+    /// <summary>Handles the activity.</summary>
+    Task OnActivityAsync(CustomerActivity activity);
+}

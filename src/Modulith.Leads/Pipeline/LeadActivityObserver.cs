@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Modulith.Customers.Contracts;
+using Modulith.Leads.Contracts;
+using Modulith.Leads.Scoring;
+
+namespace Modulith.Leads.Pipeline;
+
+/// <summary>Turns a customer's applied activity into the lead's input and hands it to the lead's grain.</summary>
+internal sealed class LeadActivityObserver(IGrainFactory grains) : ICustomerActivityObserver
+{
+    private const int MaxProperties = 30;
+    private const int MaxValueLength = 500;
+    private const int MaxTraits = 100;
+
+    public Task OnActivityAsync(CustomerActivity activity)
+    {
+        // Mapped before any await: the snapshot's collections belong to the customer's grain.
+        var lead = ToLeadActivity(activity);
+        return grains.GetGrain<ILeadGrain>($"{activity.WorkspaceId}/{activity.CustomerId}").ObserveAsync(lead);
+    }
+
+    internal static LeadActivity ToLeadActivity(CustomerActivity activity)
+    {
+        var events = new List<ScoredEvent>(activity.Events.Count);
+        foreach (var e in activity.Events)
+        {
+            var name = e.Type switch
+            {
+                "track" => e.Name,
+                "page" => "Page Viewed",
+                "screen" => "Screen Viewed",
+                _ => null,
+            };
+            if (name is not null)
+            {
+                events.Add(new ScoredEvent(e.MessageId, name, e.Timestamp, PropertiesOf(e.Payload, e.Type == "track" ? null : e.Name)));
+            }
+        }
+
+        var snapshot = activity.Snapshot;
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["timeOnSiteSeconds"] = snapshot.Metrics.TimeOnSiteSeconds,
+            ["sessions"] = snapshot.Metrics.Sessions,
+            ["pageViews"] = snapshot.Metrics.PageViews,
+            ["productViews"] = snapshot.Metrics.ProductViews,
+            ["events"] = snapshot.Metrics.Events,
+            ["orders"] = snapshot.Orders.Count,
+            ["revenue"] = (double)snapshot.Orders.Revenue,
+        };
+        var traits = snapshot.Traits.Where(t => t.Value.Length <= 4 * MaxValueLength).Take(MaxTraits).ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
+        var profile = new ProfileFacts(snapshot.HasEmail, snapshot.HasPhone, traits, metrics, new Dictionary<string, bool>(snapshot.Consents, StringComparer.Ordinal));
+        var touch = snapshot.FirstTouch;
+        var source = touch is null ? null : new LeadSource(touch.Channel, touch.Source ?? ReferrerHost(touch.Referrer), touch.Campaign);
+        return new LeadActivity(events, profile, source, snapshot.Orders.Count, CountryOf(traits));
+    }
+
+    private static Dictionary<string, string>? PropertiesOf(string payload, string? pageName)
+    {
+        using var document = JsonDocument.Parse(payload);
+        Dictionary<string, string>? properties = null;
+        if (document.RootElement.TryGetProperty("properties", out var values) && values.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in values.EnumerateObject())
+            {
+                if (property.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array or JsonValueKind.Null)
+                {
+                    continue;
+                }
+
+                var raw = property.Value.GetRawText();
+                if (raw.Length <= MaxValueLength)
+                {
+                    (properties ??= new Dictionary<string, string>(StringComparer.Ordinal))[property.Name] = raw;
+                    if (properties.Count == MaxProperties)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
+        if (pageName is not null)
+        {
+            (properties ??= new Dictionary<string, string>(StringComparer.Ordinal))["name"] = JsonSerializer.Serialize(pageName);
+        }
+
+        return properties;
+    }
+
+    private static string? CountryOf(Dictionary<string, string> traits)
+    {
+        if (traits.TryGetValue("country", out var country) && Text(country) is { } direct)
+        {
+            return direct;
+        }
+
+        if (traits.TryGetValue("address", out var address))
+        {
+            using var document = JsonDocument.Parse(address);
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("country", out var nested) && nested.ValueKind == JsonValueKind.String)
+            {
+                return nested.GetString();
+            }
+        }
+
+        return null;
+    }
+
+    private static string? Text(string raw)
+    {
+        using var document = JsonDocument.Parse(raw);
+        return document.RootElement.ValueKind == JsonValueKind.String ? document.RootElement.GetString() : null;
+    }
+
+    private static string? ReferrerHost(string? referrer) =>
+        Uri.TryCreate(referrer, UriKind.Absolute, out var uri) ? uri.Host : null;
+}

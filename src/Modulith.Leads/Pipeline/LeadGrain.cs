@@ -1,0 +1,489 @@
+using Microsoft.Extensions.Logging;
+using Modulith.Leads.Contracts;
+using Modulith.Leads.Routing;
+using Modulith.Leads.Scoring;
+using Modulith.Leads.Sla;
+using Modulith.Leads.Storage;
+using Orleans.Concurrency;
+
+namespace Modulith.Leads.Pipeline;
+
+/// <summary>What the customer's grain tells the lead's grain: new events and the profile as it is now.</summary>
+[GenerateSerializer, Immutable, Alias("modulith.leads.LeadActivity")]
+internal sealed record LeadActivity(
+    [property: Id(0)] IReadOnlyList<ScoredEvent> Events,
+    [property: Id(1)] ProfileFacts Profile,
+    [property: Id(2)] LeadSource? Source,
+    [property: Id(3)] int OrdersCount,
+    [property: Id(4)] string? Country);
+
+/// <summary>The outcome of a sales action: the lead, or why the action was refused (with the HTTP status to answer).</summary>
+[GenerateSerializer, Immutable, Alias("modulith.leads.LeadActionResult")]
+internal sealed record LeadActionResult([property: Id(0)] LeadView? Lead, [property: Id(1)] int Status, [property: Id(2)] string? Error)
+{
+    public static LeadActionResult Ok(LeadView lead) => new(lead, 200, null);
+
+    public static LeadActionResult Refused(int status, string error) => new(null, status, error);
+}
+
+/// <summary>One lead (one per customer); key <c>{workspace}/{customerId}</c>. Scores on every activity and keeps the stage machine.</summary>
+internal interface ILeadGrain : IGrainWithStringKey
+{
+    /// <summary>Applies new activity idempotently (events are deduplicated by message id) and moves the stage.</summary>
+    Task ObserveAsync(LeadActivity activity);
+
+    /// <summary>The lead, or null while the customer is an anonymous visitor.</summary>
+    [ReadOnly]
+    Task<LeadView?> GetAsync();
+
+    /// <summary>Rescores with the given model version (or newer) and applies what it qualifies for.</summary>
+    Task RescoreAsync(int modelVersion);
+
+    /// <summary>Records a touch by sales (call, email, meeting); the first one stops the SLA clock.</summary>
+    Task<LeadActionResult> ContactAsync(string by, string? channel, string? note);
+
+    /// <summary>Sales accepts an SQL.</summary>
+    Task<LeadActionResult> AcceptAsync(string by);
+
+    /// <summary>Sales rejects an SQL with one of the SPEC's reasons.</summary>
+    Task<LeadActionResult> RejectAsync(string by, string reason, string? note);
+
+    /// <summary>Back to nurturing: the lead qualifies again only on new behaviour.</summary>
+    Task<LeadActionResult> RecycleAsync(string by, string? note);
+
+    /// <summary>Assigns to a rep (or by the policy's strategy when <paramref name="repId"/> is null).</summary>
+    Task<LeadActionResult> AssignAsync(string by, string? repId);
+
+    /// <summary>Pauses or resumes the SLA clock.</summary>
+    Task<LeadActionResult> PauseSlaAsync(string by, bool pause);
+
+    /// <summary>Fires the SLA reminders and escalations that are due.</summary>
+    Task FireDueTimersAsync();
+}
+
+internal sealed partial class LeadGrain(
+    [PersistentState("lead", LeadsModule.GrainStorage)] IPersistentState<LeadState> state,
+    ScoringModelStore models,
+    LeadProjectionStore projection,
+    LeadRouter router,
+    SlaEngine sla,
+    TimeProvider clock,
+    ILogger<LeadGrain> logger) : Grain, ILeadGrain
+{
+    private IGrainTimer? _timer;
+
+    private LeadState S => state.State;
+
+    private (string Workspace, string Customer) Key
+    {
+        get
+        {
+            var key = this.GetPrimaryKeyString();
+            var slash = key.IndexOf('/', StringComparison.Ordinal);
+            return (key[..slash], key[(slash + 1)..]);
+        }
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        ArmTimer();
+        return Task.CompletedTask;
+    }
+
+    public async Task ObserveAsync(LeadActivity activity)
+    {
+        var changed = false;
+        foreach (var e in activity.Events)
+        {
+            if (S.SeenMessageIds.Contains(e.MessageId))
+            {
+                continue;
+            }
+
+            S.SeenMessageIds.Add(e.MessageId);
+            S.Events.Add(e);
+            changed = true;
+        }
+
+        if (changed)
+        {
+            if (S.SeenMessageIds.Count > LeadState.RememberedMessageIds)
+            {
+                S.SeenMessageIds.RemoveRange(0, S.SeenMessageIds.Count - LeadState.RememberedMessageIds);
+            }
+
+            S.Events.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
+            if (S.Events.Count > LeadState.MaxEvents)
+            {
+                S.Events.RemoveRange(0, S.Events.Count - LeadState.MaxEvents);
+            }
+        }
+
+        if (activity.Profile != S.Profile)
+        {
+            S.Profile = activity.Profile;
+            changed = true;
+        }
+
+        if (activity.Source is { } source && S.Source.Channel is null)
+        {
+            S.Source = source;
+            changed = true;
+        }
+
+        S.Country = activity.Country ?? S.Country;
+        var ordered = activity.OrdersCount > S.OrdersCount;
+        S.OrdersCount = Math.Max(S.OrdersCount, activity.OrdersCount);
+        if (!changed && !ordered)
+        {
+            return;
+        }
+
+        var model = await models.CurrentAsync(Key.Workspace);
+        await AdvanceAsync(model, ordered);
+    }
+
+    public Task<LeadView?> GetAsync() => Task.FromResult(S.IsLead ? View() : null);
+
+    public async Task RescoreAsync(int modelVersion)
+    {
+        if (!S.IsLead && S.Events.Count == 0)
+        {
+            return;
+        }
+
+        var model = await models.CurrentAsync(Key.Workspace, modelVersion);
+        await AdvanceAsync(model, ordered: false);
+    }
+
+    public async Task<LeadActionResult> ContactAsync(string by, string? channel, string? note)
+    {
+        if (!S.IsLead)
+        {
+            return NotALead();
+        }
+
+        var now = clock.GetUtcNow();
+        S.FirstContactAt ??= now;
+        if (S.Sla is { FirstContactAt: null } running)
+        {
+            S.Sla = running with { FirstContactAt = now, Breached = running.Breached || running.DueAt < now };
+            await sla.StopTimerAsync(Key.Workspace, Key.Customer, S);
+            ArmTimer();
+        }
+
+        S.History.Add(new StageChange(S.Stage, S.Stage, now, by, $"contact{(channel is null ? string.Empty : " by " + channel)}{(note is null ? string.Empty : ": " + note)}"));
+        await SaveAsync();
+        return LeadActionResult.Ok(View());
+    }
+
+    public async Task<LeadActionResult> AcceptAsync(string by)
+    {
+        if (!S.IsLead)
+        {
+            return NotALead();
+        }
+
+        if (S.Stage != LeadStages.Sql)
+        {
+            return LeadActionResult.Refused(409, $"Only an SQL can be accepted; this lead is {S.Stage}.");
+        }
+
+        var now = clock.GetUtcNow();
+        S.AcceptedAt = now;
+        Move(LeadStages.Accepted, by, "accepted by sales", now);
+        await SaveAsync();
+        return LeadActionResult.Ok(View());
+    }
+
+    public async Task<LeadActionResult> RejectAsync(string by, string reason, string? note)
+    {
+        if (!S.IsLead)
+        {
+            return NotALead();
+        }
+
+        if (S.Stage != LeadStages.Sql)
+        {
+            return LeadActionResult.Refused(409, $"Only an SQL can be rejected; this lead is {S.Stage}.");
+        }
+
+        var now = clock.GetUtcNow();
+        S.RejectedAt = now;
+        S.RejectionReason = reason;
+        Move(LeadStages.Rejected, by, reason + (note is null ? string.Empty : ": " + note), now);
+        await CloseSlaAsync();
+        await SaveAsync();
+        return LeadActionResult.Ok(View());
+    }
+
+    public async Task<LeadActionResult> RecycleAsync(string by, string? note)
+    {
+        if (!S.IsLead)
+        {
+            return NotALead();
+        }
+
+        if (S.Stage is not (LeadStages.Mql or LeadStages.Sql or LeadStages.Accepted or LeadStages.Rejected))
+        {
+            return LeadActionResult.Refused(409, $"Only an MQL, SQL, accepted or rejected lead can be recycled; this lead is {S.Stage}.");
+        }
+
+        var now = clock.GetUtcNow();
+        S.RecycledAt = now;
+        Move(LeadStages.Recycled, by, "back to nurturing" + (note is null ? string.Empty : ": " + note), now);
+        await CloseSlaAsync();
+        await SaveAsync();
+        return LeadActionResult.Ok(View());
+    }
+
+    public async Task<LeadActionResult> AssignAsync(string by, string? repId)
+    {
+        if (!S.IsLead)
+        {
+            return NotALead();
+        }
+
+        if (S.Stage is LeadStages.Customer or LeadStages.Rejected)
+        {
+            return LeadActionResult.Refused(409, $"A lead that is {S.Stage} is not assigned.");
+        }
+
+        var policy = await sla.PolicyForAsync(Key.Workspace, S.Stage is LeadStages.Mql ? LeadStages.Mql : LeadStages.Sql, S.Profile);
+        var outcome = await router.AssignAsync(Key.Workspace, Key.Customer, RoutingFacts(), policy?.Assignment, repId, by, clock.GetUtcNow());
+        if (outcome.Error is not null)
+        {
+            return LeadActionResult.Refused(outcome.Status, outcome.Error);
+        }
+
+        await ApplyAssignmentAsync(outcome.Assignment!, outcome.Team);
+        await SaveAsync();
+        return LeadActionResult.Ok(View());
+    }
+
+    public async Task<LeadActionResult> PauseSlaAsync(string by, bool pause)
+    {
+        if (!S.IsLead)
+        {
+            return NotALead();
+        }
+
+        if (S.Sla is not { FirstContactAt: null, Breached: false } clock0)
+        {
+            return LeadActionResult.Refused(409, "The lead has no running SLA clock.");
+        }
+
+        if (clock0.Paused == pause)
+        {
+            return LeadActionResult.Ok(View());
+        }
+
+        S.Sla = await sla.PauseAsync(Key.Workspace, Key.Customer, S, pause, clock.GetUtcNow());
+        S.History.Add(new StageChange(S.Stage, S.Stage, clock.GetUtcNow(), by, pause ? "SLA clock paused" : "SLA clock resumed"));
+        ArmTimer();
+        await SaveAsync();
+        return LeadActionResult.Ok(View());
+    }
+
+    public async Task FireDueTimersAsync()
+    {
+        if (S.Sla is not { FirstContactAt: null, Paused: false })
+        {
+            return;
+        }
+
+        var outcome = await sla.FireDueAsync(Key.Workspace, Key.Customer, S, clock.GetUtcNow());
+        if (outcome.Reassign is { } reassign)
+        {
+            var policy = await sla.PolicyForAsync(Key.Workspace, S.Stage, S.Profile);
+            var routed = await router.AssignAsync(Key.Workspace, Key.Customer, RoutingFacts(), policy?.Assignment, null, "system", clock.GetUtcNow(), excludeRep: S.OwnerId, reasonPrefix: reassign);
+            if (routed.Assignment is { } assignment)
+            {
+                await ApplyAssignmentAsync(assignment, routed.Team);
+            }
+        }
+
+        if (outcome.Changed)
+        {
+            await SaveAsync();
+        }
+
+        ArmTimer();
+    }
+
+    private async Task AdvanceAsync(ScoringModel model, bool ordered)
+    {
+        var now = clock.GetUtcNow();
+        var wasLead = S.IsLead;
+        var since = S.Stage == LeadStages.Recycled ? S.RecycledAt : null;
+        S.Score = LeadScorer.Score(model, S.Events, S.Profile, now, since);
+        if (S.Stage == LeadStages.Visitor && S.Profile.IsKnownContact)
+        {
+            S.CreatedAt = now;
+            Move(LeadStages.Lead, "system", "became a known contact", now);
+        }
+
+        if (S.Stage is LeadStages.Lead or LeadStages.Mql or LeadStages.Recycled && S.Score.SqlCriteriaMet && S.Profile.IsKnownContact)
+        {
+            S.MqlAt ??= now;
+            S.SqlAt = now;
+            Move(LeadStages.Sql, "system", "SQL criteria met: " + Fired(model.Sql!), now);
+            await OnQualifiedAsync(assignAlways: true);
+        }
+        else if (S.Stage is LeadStages.Lead or LeadStages.Recycled && S.Score.MqlCriteriaMet && S.Profile.IsKnownContact)
+        {
+            S.MqlAt = now;
+            Move(LeadStages.Mql, "system", "MQL criteria met: " + Fired(model.Mql!), now);
+            await OnQualifiedAsync(assignAlways: false);
+        }
+
+        if (ordered && S.Stage is not LeadStages.Customer && S.Profile.IsKnownContact | S.IsLead)
+        {
+            if (!S.IsLead)
+            {
+                S.CreatedAt = now;
+            }
+
+            S.CustomerAt = now;
+            Move(LeadStages.Customer, "system", "placed a first order", now);
+            await CloseSlaAsync();
+        }
+
+        if (S.IsLead || wasLead || S.Events.Count > 0)
+        {
+            await SaveAsync();
+        }
+    }
+
+    private string Fired(QualificationCriteria criteria)
+    {
+        var satisfied = S.Score!.Rules.Where(r => r.Satisfied).Select(r => r.RuleId).ToHashSet(StringComparer.Ordinal);
+        var named = (criteria.AllOf ?? []).Concat((criteria.AnyOf ?? []).Where(satisfied.Contains)).ToList();
+        var parts = named.Select(id => S.Score.Rules.First(r => r.RuleId == id)).Select(r => $"{r.RuleId} ({r.Points:0.##} points)").ToList();
+        if (criteria.MinScore is { } min)
+        {
+            parts.Add($"score {S.Score.Total:0.##} >= {min:0.##}");
+        }
+
+        if (criteria.MinFit is { } minFit)
+        {
+            parts.Add($"fit {S.Score.Fit:0.##} >= {minFit:0.##}");
+        }
+
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>
+    /// On entering MQL or SQL: the stage's SLA policy (if any) assigns the lead and starts the clock; an SQL is always
+    /// assigned (round robin over all reps when no policy says otherwise). The clock starts even when no rep is
+    /// available, so an unassigned lead still breaches and escalates.
+    /// </summary>
+    private async Task OnQualifiedAsync(bool assignAlways)
+    {
+        var now = clock.GetUtcNow();
+        var policy = await sla.PolicyForAsync(Key.Workspace, S.Stage, S.Profile);
+        if (policy is not null || assignAlways)
+        {
+            var outcome = await router.AssignAsync(Key.Workspace, Key.Customer, RoutingFacts(), policy?.Assignment, null, "system", now);
+            if (outcome.Assignment is { } assignment)
+            {
+                S.SlaElapsedBefore = TimeSpan.Zero;
+                S.Sla = null;
+                await ApplyAssignmentAsync(assignment, outcome.Team);
+            }
+            else if (outcome.Error is not null)
+            {
+                LogUnassigned(Key.Workspace, Key.Customer, outcome.Error);
+                S.History.Add(new StageChange(S.Stage, S.Stage, now, "system", "not assigned: " + outcome.Error));
+            }
+        }
+
+        S.Sla = await sla.StartAsync(Key.Workspace, Key.Customer, S, now);
+        ArmTimer();
+    }
+
+    private async Task ApplyAssignmentAsync(Assignment assignment, string? team)
+    {
+        S.OwnerId = assignment.RepId;
+        S.Team = team;
+        S.Assignments.Add(assignment);
+        if (S.Assignments.Count > 100)
+        {
+            S.Assignments.RemoveAt(0);
+        }
+
+        await sla.NotifyAssignedAsync(Key.Workspace, Key.Customer, S, assignment);
+    }
+
+    private async Task CloseSlaAsync()
+    {
+        if (S.Sla is { FirstContactAt: null })
+        {
+            await sla.StopTimerAsync(Key.Workspace, Key.Customer, S);
+            ArmTimer();
+        }
+    }
+
+    private readonly List<StageChange> _unpublished = [];
+
+    private void Move(string to, string by, string reason, DateTimeOffset at)
+    {
+        var change = new StageChange(S.Stage, to, at, by, reason);
+        _unpublished.Add(change);
+        S.History.Add(change);
+        S.Stage = to;
+        if (S.History.Count > 200)
+        {
+            S.History.RemoveAt(0);
+        }
+
+        LogStage(Key.Workspace, Key.Customer, to, reason);
+    }
+
+    private RoutingFacts RoutingFacts() => new(S.Country, S.Profile, S.Profile.Metrics.GetValueOrDefault("revenue"));
+
+    private async Task SaveAsync()
+    {
+        S.UpdatedAt = clock.GetUtcNow();
+        await state.WriteStateAsync();
+        if (S.IsLead)
+        {
+            await projection.UpsertAsync(Key.Workspace, Key.Customer, S);
+        }
+
+        foreach (var change in _unpublished)
+        {
+            await sla.PublishStageAsync(Key.Workspace, Key.Customer, S, change);
+        }
+
+        _unpublished.Clear();
+    }
+
+    private void ArmTimer()
+    {
+        _timer?.Dispose();
+        _timer = null;
+        if (S.Sla is not { FirstContactAt: null, Paused: false } || S.SlaNextDueAt is not { } due)
+        {
+            return;
+        }
+
+        var wait = due - clock.GetUtcNow();
+        _timer = this.RegisterGrainTimer(static (grain, _) => grain.FireDueTimersAsync(), this,
+            new GrainTimerCreationOptions(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, Timeout.InfiniteTimeSpan) { Interleave = false });
+    }
+
+    private static LeadActionResult NotALead() => LeadActionResult.Refused(404, "This customer is not a lead yet (no email or phone known).");
+
+    private LeadView View()
+    {
+        var (_, customer) = Key;
+        return new LeadView(customer, S.Stage, S.Score, S.OwnerId, S.Source, S.RejectionReason, S.Sla, S.History.ToList(), S.Assignments.ToList(), S.CreatedAt, S.UpdatedAt);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} of workspace {WorkspaceId} is now {Stage}: {Reason}")]
+    private partial void LogStage(string workspaceId, string leadId, string stage, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lead {LeadId} of workspace {WorkspaceId} could not be assigned: {Reason}")]
+    private partial void LogUnassigned(string workspaceId, string leadId, string reason);
+}

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Modulith.IntegrationTests.Infrastructure;
+using static Modulith.IntegrationTests.Leads.LeadTestKit;
+
+namespace Modulith.IntegrationTests.Leads;
+
+/// <summary>The default model, the stage machine, assignment and sales feedback through the public routes.</summary>
+public sealed class LeadPipelineTests(SqliteHostFixture fixture) : IClassFixture<SqliteHostFixture>
+{
+    private TestHost Host => fixture.Host;
+
+    private static string Visitor() => "v-" + Guid.NewGuid().ToString("N")[..10];
+
+    [Fact]
+    public async Task A_visitor_who_meets_the_default_mql_signals_becomes_an_mql_and_adding_to_cart_makes_an_assigned_sql_with_a_deadline()
+    {
+        var (_, admin, writeKey) = await Host.CreateWorkspaceAsync("leads-default-" + Guid.NewGuid().ToString("N")[..6]);
+        await CreateRepAsync(admin, new { id = "bob", name = "Bob", email = "bob@shop.example" });
+
+        var visitor = Visitor();
+        var id = await QualifyAsMqlAsync(Host, admin, writeKey, visitor);
+        var mql = await LeadAsync(admin, id);
+        Assert.Equal("MQL", mql.GetProperty("stage").GetString());
+        var fired = mql.GetProperty("score").GetProperty("rules").EnumerateArray().Where(r => r.GetProperty("satisfied").GetBoolean()).Select(r => r.GetProperty("ruleId").GetString()).ToList();
+        Assert.Equal(["buyer_persona", "newsletter_or_download", "product_views", "time_on_site"], fired.Order());
+        Assert.Equal(60, mql.GetProperty("score").GetProperty("fit").GetDouble() + mql.GetProperty("score").GetProperty("engagement").GetDouble(), 0);
+        Assert.Equal(1, mql.GetProperty("score").GetProperty("modelVersion").GetInt32());
+        Assert.Equal(["Visitor>Lead", "Lead>MQL"], mql.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("from").GetString() + ">" + h.GetProperty("to").GetString()));
+        Assert.Equal("email", mql.GetProperty("source").GetProperty("channel").GetString());
+        Assert.Equal("black-friday", mql.GetProperty("source").GetProperty("campaign").GetString());
+
+        await AddToCartAsync(Host, writeKey, visitor);
+        var sql = await LeadAsync(admin, id);
+        Assert.Equal("SQL", sql.GetProperty("stage").GetString());
+        Assert.Equal("bob", sql.GetProperty("ownerId").GetString());
+        Assert.Contains("added_to_cart", sql.GetProperty("history")[2].GetProperty("reason").GetString());
+        var due = sql.GetProperty("sla").GetProperty("dueAt").GetDateTimeOffset();
+        Assert.InRange(due - sql.GetProperty("sla").GetProperty("startedAt").GetDateTimeOffset(), TimeSpan.FromMinutes(59.9), TimeSpan.FromMinutes(60.1));
+
+        var list = await admin.GetFromJsonAsync<JsonElement>("/api/leads?stage=SQL&owner=bob");
+        Assert.Equal(id, Assert.Single(list.GetProperty("items").EnumerateArray()).GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Round_robin_skips_the_rep_who_is_out_of_office_and_the_audit_says_why()
+    {
+        var (_, admin, writeKey) = await Host.CreateWorkspaceAsync("leads-rr-" + Guid.NewGuid().ToString("N")[..6]);
+        var now = DateTimeOffset.UtcNow;
+        await CreateRepAsync(admin, new { id = "ann", name = "Ann", outOfOffice = new[] { new { from = now.AddDays(-1), to = now.AddDays(3) } } });
+        await CreateRepAsync(admin, new { id = "bob", name = "Bob" });
+        await CreateRepAsync(admin, new { id = "cyd", name = "Cyd" });
+
+        var owners = new List<string>();
+        foreach (var _ in Enumerable.Range(0, 3))
+        {
+            var visitor = Visitor();
+            var id = await QualifyAsMqlAsync(Host, admin, writeKey, visitor);
+            await AddToCartAsync(Host, writeKey, visitor);
+            var lead = await LeadAsync(admin, id);
+            owners.Add(lead.GetProperty("ownerId").GetString()!);
+            var assignment = Assert.Single(lead.GetProperty("assignments").EnumerateArray());
+            Assert.Equal("round_robin", assignment.GetProperty("strategy").GetString());
+            Assert.Contains("skipped ann (out of office until", assignment.GetProperty("reason").GetString());
+        }
+
+        Assert.Equal(["bob", "cyd", "bob"], owners);
+    }
+
+    [Fact]
+    public async Task Sales_accepts_or_rejects_an_sql_with_a_reason_and_guards_refuse_the_wrong_stage()
+    {
+        var (_, admin, writeKey) = await Host.CreateWorkspaceAsync("leads-feedback-" + Guid.NewGuid().ToString("N")[..6]);
+        await CreateRepAsync(admin, new { id = "bob", name = "Bob" });
+        var first = Visitor();
+        var accepted = await QualifyAsMqlAsync(Host, admin, writeKey, first);
+
+        using (var early = await admin.PostAsync($"/api/leads/{accepted}/accept", null))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
+            Assert.Contains("Only an SQL", (await early.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        }
+
+        await AddToCartAsync(Host, writeKey, first);
+        using (var accept = await admin.PostAsync($"/api/leads/{accepted}/accept", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, accept.StatusCode);
+            Assert.Equal("Accepted", (await accept.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("stage").GetString());
+        }
+
+        var second = Visitor();
+        var rejected = await QualifyAsMqlAsync(Host, admin, writeKey, second);
+        await AddToCartAsync(Host, writeKey, second);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync($"/api/leads/{rejected}/reject", new { reason = "meh" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync($"/api/leads/{rejected}/reject", new { reason = "other" })).StatusCode);
+        using (var reject = await admin.PostAsJsonAsync($"/api/leads/{rejected}/reject", new { reason = "not_ready_to_buy", note = "budget next quarter" }))
+        {
+            var lead = await reject.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("Rejected", lead.GetProperty("stage").GetString());
+            Assert.Equal("not_ready_to_buy", lead.GetProperty("rejectionReason").GetString());
+            Assert.Equal("black-friday", lead.GetProperty("source").GetProperty("campaign").GetString());
+        }
+
+        using (var recycle = await admin.PostAsJsonAsync($"/api/leads/{rejected}/recycle", new { note = "nurture" }))
+        {
+            Assert.Equal("Recycled", (await recycle.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("stage").GetString());
+        }
+
+        // Recycled: old signals no longer count; new behaviour qualifies the lead again.
+        await AddToCartAsync(Host, writeKey, second);
+        Assert.Equal("SQL", (await LeadAsync(admin, rejected)).GetProperty("stage").GetString());
+
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync("/api/leads/cus_00000000000000000000000000000000/accept", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Another_workspace_cannot_see_or_act_on_a_lead_and_viewers_cannot_act()
+    {
+        var (_, admin, writeKey) = await Host.CreateWorkspaceAsync("leads-iso-" + Guid.NewGuid().ToString("N")[..6]);
+        var id = await QualifyAsMqlAsync(Host, admin, writeKey, Visitor());
+        var (_, other, _) = await Host.CreateWorkspaceAsync("leads-other-" + Guid.NewGuid().ToString("N")[..6]);
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/leads/{id}")).StatusCode);
+        foreach (var action in (string[])["contact", "accept", "reject", "recycle", "assign", "pause", "resume"])
+        {
+            using var response = await other.PostAsJsonAsync($"/api/leads/{id}/{action}", new { reason = "poor_quality" });
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{action}: {(int)response.StatusCode}");
+        }
+
+        Assert.Empty((await other.GetFromJsonAsync<JsonElement>("/api/leads")).GetProperty("items").EnumerateArray());
+        using var viewerKey = await admin.PostAsJsonAsync("/api/api-keys", new { name = "bi", kind = "api", roles = new[] { "viewer" } });
+        using var viewer = Host.ApiClient((await viewerKey.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString()!);
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync($"/api/leads/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsync($"/api/leads/{id}/contact", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PutAsJsonAsync("/api/scoring-model", new { })).StatusCode);
+    }
+}
