@@ -30,6 +30,7 @@ public static class LeadsModule
         builder.Services.AddSingleton<LeadRouter>();
         builder.Services.AddSingleton<SlaEngine>();
         builder.Services.AddSingleton<Rescorer>();
+        builder.Services.AddSingleton<Reports.LeadReportStore>();
         builder.Services.AddSingleton<ICustomerActivityObserver, LeadActivityObserver>();
         builder.Services.AddHostedService<LeadTimerScanner>();
         return builder;
@@ -40,6 +41,7 @@ public static class LeadsModule
     {
         LeadEndpoints.Map(app);
         SalesEndpoints.Map(app);
+        ReportEndpoints.Map(app);
         return app;
     }
 }

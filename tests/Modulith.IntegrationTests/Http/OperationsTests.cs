@@ -27,7 +27,10 @@ public sealed class OperationsTests(SqliteHostFixture fixture) : IClassFixture<S
                      "/api/customers", "/api/customers/{id}", "/api/customers/{id}/timeline", "/api/customers/{id}/unmerge",
                      "/api/customers/{id}/erase", "/api/connectors", "/api/connector-instances", "/webhooks/{instanceId}",
                      "/api/connector-instances/{id}/messages", "/api/connector-instances/{id}/messages/{messageId}",
-                     "/api/connector-instances/{id}/messages/{messageId}/retry", "/api/connector-instances/{id}/dead-letters"])
+                     "/api/connector-instances/{id}/messages/{messageId}/retry", "/api/connector-instances/{id}/dead-letters",
+                     "/api/leads", "/api/leads/{id}", "/api/leads/{id}/contact", "/api/leads/{id}/accept", "/api/leads/{id}/reject", "/api/leads/{id}/assign",
+                     "/api/scoring-model", "/api/sla-policies", "/api/sales-reps", "/api/sales-reps/{id}",
+                     "/api/reports/leads/quality", "/api/reports/leads/sla", "/api/reports/leads/mql-commitment"])
         {
             Assert.True(paths.TryGetProperty(route, out _), $"{route} is not in the OpenAPI document");
         }

@@ -13,11 +13,11 @@ internal static class LeadTestKit
     public static string Ts(DateTimeOffset at) => at.ToString("O", CultureInfo.InvariantCulture);
 
     /// <summary>A visitor who views 3 products, subscribes to the newsletter, stays 150 s on the site and leaves an email: an MQL by the default model.</summary>
-    public static async Task<string> QualifyAsMqlAsync(TestHost host, HttpClient admin, string writeKey, string visitor, DateTimeOffset? start = null)
+    public static async Task<string> QualifyAsMqlAsync(TestHost host, HttpClient admin, string writeKey, string visitor, DateTimeOffset? start = null, string? landing = null)
     {
         var t0 = start ?? DateTimeOffset.UtcNow.AddMinutes(-10);
         await SendAsync(host, writeKey,
-            Page(visitor, t0, "https://shop.example/?utm_source=newsletter&utm_medium=email&utm_campaign=black-friday"),
+            Page(visitor, t0, landing ?? "https://shop.example/?utm_source=newsletter&utm_medium=email&utm_campaign=black-friday"),
             Track(visitor, "Product Viewed", t0.AddSeconds(20), new JsonObject { ["product_id"] = "p1" }),
             Track(visitor, "Product Viewed", t0.AddSeconds(40), new JsonObject { ["product_id"] = "p2" }),
             Track(visitor, "Product Viewed", t0.AddSeconds(60), new JsonObject { ["product_id"] = "p3" }),
