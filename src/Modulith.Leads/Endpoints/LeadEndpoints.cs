@@ -55,7 +55,7 @@ internal static partial class LeadEndpoints
             (grain, by, body) => grain.ContactAsync(by, body?.Channel, body?.Note));
         MapAction<object>(leads, "/{id}/accept", "Accept an SQL (sales takes it).", (grain, by, _) => grain.AcceptAsync(by));
         MapAction<RejectRequest>(leads, "/{id}/reject", "Reject an SQL with a reason: poor_quality, not_ready_to_buy, no_contact_data, long_decision_time, wrong_decision_maker, no_product_fit, other (with a note).",
-            (grain, by, body) => grain.RejectAsync(by, body!.Reason!, body.Note), Validate: body =>
+            (grain, by, body) => grain.RejectAsync(by, body!.Reason!, body.Note), validate: body =>
                 body?.Reason is null || !RejectionReasons.All.Contains(body.Reason)
                     ? $"'reason' is required: one of {string.Join(", ", RejectionReasons.All)}."
                     : body.Reason == "other" && string.IsNullOrWhiteSpace(body.Note) ? "A rejection for 'other' reasons needs a 'note'." : null);
@@ -80,12 +80,12 @@ internal static partial class LeadEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static void MapAction<TBody>(RouteGroupBuilder group, string pattern, string summary, Func<ILeadGrain, string, TBody?, Task<LeadActionResult>> action, Func<TBody?, string?>? Validate = null)
+    private static void MapAction<TBody>(RouteGroupBuilder group, string pattern, string summary, Func<ILeadGrain, string, TBody?, Task<LeadActionResult>> action, Func<TBody?, string?>? validate = null)
         where TBody : class
     {
         group.MapPost(pattern, async Task<Results<Ok<LeadView>, ProblemHttpResult>> (string id, TBody? body, ClaimsPrincipal user, IGrainFactory grains) =>
             {
-                if (Validate?.Invoke(body) is { } error)
+                if (validate?.Invoke(body) is { } error)
                 {
                     return Problems.BadRequest(error);
                 }

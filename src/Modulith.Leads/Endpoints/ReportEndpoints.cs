@@ -33,13 +33,13 @@ internal static class ReportEndpoints
 
     private static async Task<IResult> QualityAsync(ClaimsPrincipal user, LeadReportStore store, TimeProvider clock, string? from, string? to, string? format, CancellationToken cancellationToken)
     {
-        if (Period(from, to, format, clock) is { Error: { } error })
+        var (start, end, error) = Period(from, to, format, clock);
+        if (error is not null)
         {
             return Problems.BadRequest(error);
         }
 
-        var (start, end, _) = Period(from, to, format, clock);
-        var rows = LeadReportMath.Quality(await store.ReadAsync(user.WorkspaceId(), cancellationToken), start, end);
+        var rows = LeadReportMath.Quality(await store.ReadAsync(user.WorkspaceId(), start, end, cancellationToken), start, end);
         return format == "csv"
             ? TypedResults.Text(LeadReportMath.Csv(
                 ["channel", "source", "campaign", "leads", "mqls", "sqls", "accepted", "rejected", "customers", "mql_to_sql", "sql_to_accepted", "accepted_to_customer", "rejection_reasons"],
@@ -57,7 +57,7 @@ internal static class ReportEndpoints
         }
 
         var workspaceId = user.WorkspaceId();
-        var leads = await store.ReadAsync(workspaceId, cancellationToken);
+        var leads = await store.ReadAsync(workspaceId, start, end, cancellationToken);
         var teams = (await reps.ListAsync(workspaceId, cancellationToken)).ToDictionary(r => r.Id!, r => r.Team ?? "(none)", StringComparer.Ordinal);
         var report = new SlaReport(start, end,
             LeadReportMath.Sla(leads, l => l.OwnerId ?? "(none)", start, end),
@@ -80,7 +80,7 @@ internal static class ReportEndpoints
 
         var workspaceId = user.WorkspaceId();
         var commitment = (await agreements.GetAsync(workspaceId, cancellationToken)).MarketingCommitment?.MqlPerMonth;
-        var report = LeadReportMath.Commitment(await store.ReadAsync(workspaceId, cancellationToken), start, end, commitment);
+        var report = LeadReportMath.Commitment(await store.ReadAsync(workspaceId, start, end, cancellationToken), start, end, commitment);
         return format == "csv"
             ? TypedResults.Text(LeadReportMath.Csv(["from", "to", "mqls", "committed", "attainment", "accepted_of_mqls"],
                 [[report.From.ToString("O", CultureInfo.InvariantCulture), report.To.ToString("O", CultureInfo.InvariantCulture), report.Mqls, report.Committed, report.Attainment, report.AcceptedOfMqls]]), "text/csv")

@@ -110,17 +110,19 @@ internal static class LeadReportMath
     }
 }
 
-/// <summary>Reads the lead projection for the reports.</summary>
+/// <summary>Reads the lead projection for the reports: the leads created, qualified or put on an SLA clock in the period.</summary>
 internal sealed class LeadReportStore(Database database)
 {
-    public async Task<IReadOnlyList<LeadFacts>> ReadAsync(string workspaceId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LeadFacts>> ReadAsync(string workspaceId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command("""
             SELECT lead_id, stage, owner_id, channel, source, campaign, created_at, mql_at, sql_at, accepted_at, rejected_at, rejection_reason,
                    customer_at, sla_started_at, sla_due_at, first_contact_at, breached
-            FROM leads WHERE workspace_id = @ws
-            """).With("ws", workspaceId);
+            FROM leads
+            WHERE workspace_id = @ws AND ((created_at >= @from AND created_at < @to) OR (mql_at >= @from AND mql_at < @to)
+                OR (sql_at >= @from AND sql_at < @to) OR (sla_started_at >= @from AND sla_started_at < @to))
+            """).With("ws", workspaceId).With("from", from.ToUnixTimeMilliseconds()).With("to", to.ToUnixTimeMilliseconds());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<LeadFacts>();
         while (await reader.ReadAsync(cancellationToken))

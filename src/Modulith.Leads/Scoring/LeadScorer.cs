@@ -121,9 +121,11 @@ internal static class LeadScorer
                 return false;
             }
 
+            using var document = JsonDocument.Parse(raw);
+            var actual = document.RootElement;
             var matched = expected.ValueKind == JsonValueKind.Array
-                ? expected.EnumerateArray().Any(v => ValueEquals(v, raw))
-                : ValueEquals(expected, raw);
+                ? expected.EnumerateArray().Any(v => ValueEquals(v, actual))
+                : ValueEquals(expected, actual);
             if (!matched)
             {
                 return false;
@@ -133,19 +135,15 @@ internal static class LeadScorer
         return true;
     }
 
-    /// <summary>Compares a filter value with a stored raw JSON value: strings ignoring case, numbers by value.</summary>
-    private static bool ValueEquals(JsonElement expected, string raw)
-    {
-        using var document = JsonDocument.Parse(raw);
-        var actual = document.RootElement;
-        return expected.ValueKind switch
+    /// <summary>Compares a filter value with a stored value: strings ignoring case, numbers by value.</summary>
+    private static bool ValueEquals(JsonElement expected, JsonElement actual) =>
+        expected.ValueKind switch
         {
             JsonValueKind.String => actual.ValueKind == JsonValueKind.String && string.Equals(expected.GetString(), actual.GetString(), StringComparison.OrdinalIgnoreCase),
             JsonValueKind.Number => TryNumber(actual, out var number) && number == expected.GetDouble(),
             JsonValueKind.True or JsonValueKind.False => actual.ValueKind == expected.ValueKind,
             _ => false,
         };
-    }
 
     private static bool TryNumber(JsonElement value, out double number)
     {
@@ -207,9 +205,9 @@ internal static class LeadScorer
         return condition.Op switch
         {
             "exists" => actual.ValueKind is not JsonValueKind.String || actual.GetString()!.Length > 0,
-            "eq" => ValueEquals(expected!.Value, raw),
-            "neq" => !ValueEquals(expected!.Value, raw),
-            "in" => expected!.Value.EnumerateArray().Any(v => ValueEquals(v, raw)),
+            "eq" => ValueEquals(expected!.Value, actual),
+            "neq" => !ValueEquals(expected!.Value, actual),
+            "in" => expected!.Value.EnumerateArray().Any(v => ValueEquals(v, actual)),
             "contains" => actual.ValueKind == JsonValueKind.String && expected!.Value.ValueKind == JsonValueKind.String &&
                           actual.GetString()!.Contains(expected.Value.GetString()!, StringComparison.OrdinalIgnoreCase),
             _ => TryNumber(actual, out var number) && Compare(condition.Op!, number, expected!.Value.GetDouble()),

@@ -50,8 +50,14 @@ public sealed record ChannelMessageView(
     string? ProviderMessageId,
     string? LastError);
 
-/// <summary>Thrown by <see cref="IChannelOutbox.EnqueueAsync"/> when a message cannot be queued (a 400 at the API).</summary>
-public sealed class ChannelMessageRejectedException(string reason) : Exception(reason);
+/// <summary>Thrown by <see cref="IChannelOutbox.EnqueueAsync"/> when a message cannot be queued (a 400 at the API, or a 404 for an unknown instance).</summary>
+/// <param name="reason">Why, for the caller.</param>
+/// <param name="instanceNotFound">The workspace has no such connector instance.</param>
+public sealed class ChannelMessageRejectedException(string reason, bool instanceNotFound = false) : Exception(reason)
+{
+    /// <summary>The workspace has no such connector instance.</summary>
+    public bool InstanceNotFound { get; } = instanceNotFound;
+}
 
 /// <summary>
 /// The durable outbox every module sends messages through: a message is stored before this returns, then sent by the

@@ -117,15 +117,8 @@ public sealed class ConnectorPluginTests(PluginHostFixture fixture) : IClassFixt
         return list.GetProperty("connectors").EnumerateArray().Single(c => c.GetProperty("folder").GetString() == "Modulith.TestPlugins.Throwing");
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 30 s.");
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitUntilAsync(Func<Task<bool>> condition) =>
+        Eventually.UntilAsync(condition, done => done, TimeSpan.FromSeconds(30), _ => "The condition did not hold within 30 s.");
 
     [Fact]
     public async Task The_connector_list_needs_an_api_key()

@@ -6,7 +6,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Modulith.IntegrationTests.Infrastructure;
 
@@ -21,7 +20,7 @@ public sealed class MessagingTests(PluginHostFixture fixture) : IClassFixture<Pl
     private readonly ConcurrentQueue<Delivery> _received = new();
     private readonly ConcurrentDictionary<string, int> _flakyCalls = new();
     private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
-    private readonly int _port = TestHost.FreePort();
+    private int _port;
     private WebApplication? _receiver;
     private volatile bool _downHealed;
 
@@ -32,10 +31,7 @@ public sealed class MessagingTests(PluginHostFixture fixture) : IClassFixture<Pl
     public async Task InitializeAsync()
     {
         var clock = Stopwatch.StartNew();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{_port}");
-        _receiver = builder.Build();
-        _receiver.MapPost("/{kind}", async (string kind, HttpContext context) =>
+        (_receiver, _port) = await LoopbackServer.StartAsync(app => app.MapPost("/{kind}", async (string kind, HttpContext context) =>
         {
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync();
@@ -49,8 +45,7 @@ public sealed class MessagingTests(PluginHostFixture fixture) : IClassFixture<Pl
                 "gone" => Results.StatusCode(410),
                 _ => Results.NotFound(),
             };
-        });
-        await _receiver.StartAsync();
+        }));
     }
 
     public async Task DisposeAsync()
@@ -212,17 +207,8 @@ public sealed class MessagingTests(PluginHostFixture fixture) : IClassFixture<Pl
         Assert.Equal(HttpStatusCode.Unauthorized, (await Host.Client.GetAsync($"/api/connector-instances/{instance}/messages")).StatusCode);
     }
 
-    private async Task<string> WebhookInstanceAsync(HttpClient admin, string path)
-    {
-        using var response = await admin.PostAsJsonAsync("/api/connector-instances", new
-        {
-            connectorId = "webhook",
-            name = "hook-" + path,
-            settings = new Dictionary<string, string> { ["url"] = $"http://127.0.0.1:{_port}/{path}", ["secret"] = "whsec_" + Convert.ToBase64String(_key) },
-        });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-    }
+    private Task<string> WebhookInstanceAsync(HttpClient admin, string path) =>
+        ConnectorInstances.CreateWebhookAsync(admin, $"http://127.0.0.1:{_port}/{path}", _key, "hook-" + path);
 
     private static async Task<JsonElement> QueueAsync(HttpClient client, string instance, object body)
     {
@@ -240,19 +226,10 @@ public sealed class MessagingTests(PluginHostFixture fixture) : IClassFixture<Pl
         Assert.Contains(expected, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
     }
 
-    private static async Task<JsonElement> WaitForStatusAsync(HttpClient client, string instance, string id, string status)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var message = await client.GetFromJsonAsync<JsonElement>($"/api/connector-instances/{instance}/messages/{id}");
-            if (message.GetProperty("status").GetString() == status)
-            {
-                return message;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"The message stayed {message.GetProperty("status").GetString()} instead of becoming {status}: {message}");
-            await Task.Delay(50);
-        }
-    }
+    private static Task<JsonElement> WaitForStatusAsync(HttpClient client, string instance, string id, string status) =>
+        Eventually.UntilAsync(
+            () => client.GetFromJsonAsync<JsonElement>($"/api/connector-instances/{instance}/messages/{id}"),
+            message => message.GetProperty("status").GetString() == status,
+            TimeSpan.FromSeconds(30),
+            message => $"The message stayed {message.GetProperty("status").GetString()} instead of becoming {status}: {message}");
 }

@@ -114,12 +114,7 @@ public sealed class SmtpConnectorTests(PluginHostFixture fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
         var id = (await queued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await admin.GetFromJsonAsync<JsonElement>($"/api/connector-instances/{instance}/messages/{id}")).GetProperty("status").GetString() != "sent")
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The email was not sent within 30 s.");
-            await Task.Delay(50);
-        }
+        await WaitForStatusAsync(admin, instance!, id!, "sent");
 
         var mail = Assert.Single(Delivered());
         Assert.Contains("Subject: Jane & Co, 30% off this weekend", mail);
@@ -137,12 +132,7 @@ public sealed class SmtpConnectorTests(PluginHostFixture fixture) : IClassFixtur
         // An address no server can deliver to is refused for good: a bounce, recorded on the recipient's profile.
         using var queued = await admin.PostAsJsonAsync($"/api/connector-instances/{instance}/messages", new { recipient = "bouncer@", text = "Hi" });
         var id = (await queued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await admin.GetFromJsonAsync<JsonElement>($"/api/connector-instances/{instance}/messages/{id}")).GetProperty("status").GetString() != "rejected")
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The refused email was not marked rejected within 30 s.");
-            await Task.Delay(50);
-        }
+        await WaitForStatusAsync(admin, instance, id!, "rejected");
 
         await fixture.Host.DrainAsync();
         var bouncer = await fixture.Host.FindCustomerAsync("anonymousId=" + Uri.EscapeDataString("email:bouncer@"), admin);
@@ -170,6 +160,13 @@ public sealed class SmtpConnectorTests(PluginHostFixture fixture) : IClassFixtur
         var result = await Smtp().SendAsync(new OutboundMessage("y", "jane@example.com", "s", "t", null, null, true), settings, CancellationToken.None);
         Assert.Equal(DeliveryStatus.TransientFailure, result.Status);
     }
+
+    private static Task<JsonElement> WaitForStatusAsync(HttpClient admin, string instance, string id, string status) =>
+        Eventually.UntilAsync(
+            () => admin.GetFromJsonAsync<JsonElement>($"/api/connector-instances/{instance}/messages/{id}"),
+            message => message.GetProperty("status").GetString() == status,
+            TimeSpan.FromSeconds(30),
+            message => $"The email stayed {message.GetProperty("status").GetString()} instead of becoming {status} within 30 s.");
 
     private IChannelConnector Smtp() =>
         fixture.Host.Services.GetRequiredService<PluginCatalog>().Plugins.Single(p => p.Manifest?.Id == "smtp").Channel!;

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Modulith.IntegrationTests.Connectors;
 using Modulith.IntegrationTests.Infrastructure;
@@ -21,11 +20,7 @@ public sealed class LeadSlaTests
     public async Task Reminders_and_the_escalation_fire_on_time_also_after_a_restart_and_a_contact_stops_the_clock()
     {
         var notices = new ConcurrentQueue<Notice>();
-        var port = TestHost.FreePort();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        await using var receiver = builder.Build();
-        receiver.MapPost("/lead-events", async (HttpContext context) =>
+        var (receiver, port) = await LoopbackServer.StartAsync(app => app.MapPost("/lead-events", async (HttpContext context) =>
         {
             var message = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
             var body = JsonDocument.Parse(message.GetProperty("text").GetString()!).RootElement;
@@ -33,8 +28,8 @@ public sealed class LeadSlaTests
                 body.GetProperty("repId").ValueKind == JsonValueKind.String ? body.GetProperty("repId").GetString() : null,
                 body.GetProperty("dueAt").ValueKind == JsonValueKind.String ? body.GetProperty("dueAt").GetDateTimeOffset() : null));
             return Results.Ok();
-        });
-        await receiver.StartAsync();
+        }));
+        await using var _ = receiver;
 
         var data = Path.Combine(Path.GetTempPath(), "modulith-sla-" + Guid.NewGuid().ToString("N"));
         var settings = new Dictionary<string, string?>
@@ -51,14 +46,7 @@ public sealed class LeadSlaTests
             var admin = host.Admin();
             await CreateRepAsync(admin, new { id = "meg", name = "Meg", team = "managers", email = "meg@shop.example" });
             await CreateRepAsync(admin, new { id = "bob", name = "Bob", team = "sales", managerId = "meg", email = "bob@shop.example" });
-            using var instance = await admin.PostAsJsonAsync("/api/connector-instances", new
-            {
-                connectorId = "webhook",
-                name = "sales-events",
-                settings = new Dictionary<string, string> { ["url"] = $"http://127.0.0.1:{port}/lead-events", ["secret"] = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) },
-            });
-            Assert.Equal(HttpStatusCode.Created, instance.StatusCode);
-            var webhookId = (await instance.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+            var webhookId = await ConnectorInstances.CreateWebhookAsync(admin, $"http://127.0.0.1:{port}/lead-events", RandomNumberGenerator.GetBytes(32), "sales-events");
             await PutAsync(admin, "/api/sla-policies", new
             {
                 calendars = Array.Empty<object>(),
@@ -111,12 +99,7 @@ public sealed class LeadSlaTests
             Assert.False(quiet.GetProperty("sla").GetProperty("breached").GetBoolean());
             Assert.Equal(0, quiet.GetProperty("sla").GetProperty("remindersSent").GetInt32());
 
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (!notices.Any(n => n.LeadId == slow && n.Type == "sla_escalated"))
-            {
-                Assert.True(DateTime.UtcNow < deadline, "The escalation did not reach the webhook receiver.");
-                await Task.Delay(100);
-            }
+            await Eventually.UntilAsync(() => notices.Any(n => n.LeadId == slow && n.Type == "sla_escalated"), TimeSpan.FromSeconds(20), "The escalation did not reach the webhook receiver.");
         }
 
         var ofSlow = notices.Where(n => n.LeadId == slow).ToList();

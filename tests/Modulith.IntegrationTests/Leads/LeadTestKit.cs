@@ -80,19 +80,6 @@ internal static class LeadTestKit
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"PUT {route}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    public static async Task<JsonElement> WaitForLeadAsync(HttpClient admin, string id, Func<JsonElement, bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var lead = await LeadAsync(admin, id);
-            if (condition(lead))
-            {
-                return lead;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{what} did not happen within {timeout.TotalSeconds:0} s: {lead}");
-            await Task.Delay(50);
-        }
-    }
+    public static Task<JsonElement> WaitForLeadAsync(HttpClient admin, string id, Func<JsonElement, bool> condition, TimeSpan timeout, string what) =>
+        Eventually.UntilAsync(() => LeadAsync(admin, id), condition, timeout, lead => $"{what} did not happen within {timeout.TotalSeconds:0} s: {lead}");
 }

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Modulith.IntegrationTests.Connectors;
 using Modulith.IntegrationTests.Infrastructure;
@@ -18,17 +17,13 @@ public sealed class OutboxOnPostgresTests
     public async Task Two_silos_share_the_outbox_and_each_message_is_delivered_once()
     {
         var received = new ConcurrentDictionary<string, int>();
-        var port = TestHost.FreePort();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        await using var receiver = builder.Build();
-        receiver.MapPost("/hook", async (HttpContext context) =>
+        var (receiver, port) = await LoopbackServer.StartAsync(app => app.MapPost("/hook", async (HttpContext context) =>
         {
             await Task.Delay(20);
             received.AddOrUpdate(context.Request.Headers["webhook-id"].ToString(), 1, (_, n) => n + 1);
             return Results.Ok();
-        });
-        await receiver.StartAsync();
+        }));
+        await using var _ = receiver;
 
         var database = await Postgres.CreateDatabaseAsync();
         var settings = new Dictionary<string, string?>
@@ -41,14 +36,7 @@ public sealed class OutboxOnPostgresTests
         await using var first = TestHost.StartPostgres(database, "pg-outbox", settings);
         await using var second = TestHost.StartPostgres(database, "pg-outbox", settings);
 
-        using var created = await first.Admin().PostAsJsonAsync("/api/connector-instances", new
-        {
-            connectorId = "webhook",
-            name = "orders",
-            settings = new Dictionary<string, string> { ["url"] = $"http://127.0.0.1:{port}/hook", ["secret"] = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) },
-        });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var instance = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        var instance = await ConnectorInstances.CreateWebhookAsync(first.Admin(), $"http://127.0.0.1:{port}/hook", RandomNumberGenerator.GetBytes(32), "orders");
 
         var ids = new List<string>();
         for (var i = 0; i < 60; i++)
@@ -59,18 +47,11 @@ public sealed class OutboxOnPostgresTests
             ids.Add((await queued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var page = await first.Admin().GetFromJsonAsync<JsonElement>($"/api/connector-instances/{instance}/messages?status=sent&limit=500");
-            if (page.GetProperty("items").GetArrayLength() == ids.Count)
-            {
-                break;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"Only {page.GetProperty("items").GetArrayLength()} of {ids.Count} messages were sent within 60 s.");
-            await Task.Delay(100);
-        }
+        await Eventually.UntilAsync(
+            () => first.Admin().GetFromJsonAsync<JsonElement>($"/api/connector-instances/{instance}/messages?status=sent&limit=500"),
+            page => page.GetProperty("items").GetArrayLength() == ids.Count,
+            TimeSpan.FromSeconds(60),
+            page => $"Only {page.GetProperty("items").GetArrayLength()} of {ids.Count} messages were sent within 60 s.");
 
         Assert.Equal(ids.Order(StringComparer.Ordinal), received.Keys.Order(StringComparer.Ordinal));
         Assert.All(received.Values, count => Assert.Equal(1, count));

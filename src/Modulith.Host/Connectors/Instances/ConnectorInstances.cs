@@ -78,11 +78,15 @@ internal sealed class ConnectorInstanceStore(Database database, IDataProtectionP
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<bool> BelongsToAsync(string instanceId, string workspaceId, CancellationToken cancellationToken)
+    public async Task<bool> BelongsToAsync(string instanceId, string workspaceId, CancellationToken cancellationToken) =>
+        await ConnectorOfAsync(instanceId, workspaceId, cancellationToken) is not null;
+
+    /// <summary>The connector of the workspace's instance, or null when the workspace has no such instance (secrets stay encrypted).</summary>
+    public async Task<string?> ConnectorOfAsync(string instanceId, string workspaceId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command("SELECT COUNT(*) FROM connector_instances WHERE id = @id AND workspace_id = @ws").With("id", instanceId).With("ws", workspaceId);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) > 0;
+        await using var command = connection.Command("SELECT connector_id FROM connector_instances WHERE id = @id AND workspace_id = @ws").With("id", instanceId).With("ws", workspaceId);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     /// <summary>The instance's settings with secrets decrypted, for the connector only (never for an API answer or a log).</summary>

@@ -44,13 +44,13 @@ internal sealed class ChannelOutbox(
 
     public async Task<ChannelMessageView> EnqueueAsync(string workspaceId, string instanceId, ChannelMessageRequest request, CancellationToken cancellationToken = default)
     {
-        var instance = ConnectorInstanceStore.IsValidId(instanceId) ? await instances.ResolveAsync(instanceId, cancellationToken) : null;
-        if (instance is null || instance.Value.Settings.WorkspaceId != workspaceId)
+        var connectorId = ConnectorInstanceStore.IsValidId(instanceId) ? await instances.ConnectorOfAsync(instanceId, workspaceId, cancellationToken) : null;
+        if (connectorId is null)
         {
-            throw new ChannelMessageRejectedException($"No connector instance '{instanceId}' in this workspace.");
+            throw new ChannelMessageRejectedException($"No connector instance '{instanceId}' in this workspace.", instanceNotFound: true);
         }
 
-        var plugin = catalog.Plugins.FirstOrDefault(p => p.Manifest?.Id == instance.Value.ConnectorId);
+        var plugin = catalog.Plugins.FirstOrDefault(p => p.Manifest?.Id == connectorId);
         if (plugin?.Manifest?.Kind != ConnectorKind.Channel)
         {
             throw new ChannelMessageRejectedException($"The instance '{instanceId}' is not a channel connector; only channels send messages.");

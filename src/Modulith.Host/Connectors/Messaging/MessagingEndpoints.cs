@@ -51,9 +51,7 @@ internal static class MessagingEndpoints
         }
         catch (ChannelMessageRejectedException exception)
         {
-            return exception.Message.StartsWith("No connector instance", StringComparison.Ordinal)
-                ? Problems.NotFound(exception.Message)
-                : Problems.BadRequest(exception.Message);
+            return exception.InstanceNotFound ? Problems.NotFound(exception.Message) : Problems.BadRequest(exception.Message);
         }
     }
 
