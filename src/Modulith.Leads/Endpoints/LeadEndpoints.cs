@@ -48,6 +48,7 @@ internal static partial class LeadEndpoints
         leads.MapGet("/", ListAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("Leads (known contacts), filtered by stage, owner and whether the SLA was breached; paged by cursor.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        CreateLeadEndpoint.Map(leads);
         leads.MapGet("/{id}", GetAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("One lead: stage and history, the score with each rule's contribution, the owner with every assignment and its reason, the SLA clock.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);

@@ -39,6 +39,9 @@ internal interface ILeadGrain : IGrainWithStringKey
     /// <summary>Rescores with the given model version (or newer) and applies what it qualifies for.</summary>
     Task RescoreAsync(int modelVersion);
 
+    /// <summary>Records, once, that the lead was entered through the API (who and why), for its history.</summary>
+    Task<LeadActionResult> RecordCreationAsync(string by, string? note);
+
     /// <summary>Records a touch by sales (call, email, meeting); the first one stops the SLA clock.</summary>
     Task<LeadActionResult> ContactAsync(string by, string? channel, string? note);
 
@@ -70,6 +73,8 @@ internal sealed partial class LeadGrain(
     TimeProvider clock,
     ILogger<LeadGrain> logger) : Grain, ILeadGrain
 {
+    private const string CreatedThroughApi = "entered through the API";
+
     private IGrainTimer? _timer;
 
     private LeadState S => state.State;
@@ -174,6 +179,23 @@ internal sealed partial class LeadGrain(
 
         S.History.Add(new StageChange(S.Stage, S.Stage, now, by, $"contact{(channel is null ? string.Empty : " by " + channel)}{(note is null ? string.Empty : ": " + note)}"));
         await SaveAsync();
+        return LeadActionResult.Ok(View());
+    }
+
+    public async Task<LeadActionResult> RecordCreationAsync(string by, string? note)
+    {
+        if (!S.IsLead)
+        {
+            return NotALead();
+        }
+
+        var reason = CreatedThroughApi + (note is null ? string.Empty : ": " + note);
+        if (!S.History.Exists(h => h.Reason is not null && h.Reason.StartsWith(CreatedThroughApi, StringComparison.Ordinal)))
+        {
+            S.History.Add(new StageChange(S.Stage, S.Stage, clock.GetUtcNow(), by, reason));
+            await SaveAsync();
+        }
+
         return LeadActionResult.Ok(View());
     }
 

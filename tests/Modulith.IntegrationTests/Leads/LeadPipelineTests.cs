@@ -134,4 +134,72 @@ public sealed class LeadPipelineTests(SqliteHostFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsync($"/api/leads/{id}/contact", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PutAsJsonAsync("/api/scoring-model", new { })).StatusCode);
     }
+
+    [Fact]
+    public async Task A_lead_entered_through_the_api_joins_the_known_profile_keeps_its_source_and_owner_and_a_retry_answers_the_same_lead()
+    {
+        var (_, admin, writeKey) = await Host.CreateWorkspaceAsync("leads-api-" + Guid.NewGuid().ToString("N")[..6]);
+        await CreateRepAsync(admin, new { id = "eve", name = "Eve" });
+
+        var body = new
+        {
+            email = "Trade.Show@Example.com", firstName = "Tess", company = "Acme", traits = new { industry = "retail" },
+            source = new { source = "targi-poznan", medium = "event", campaign = "expo-2026" }, ownerId = "eve", note = "met at the booth",
+            idempotencyKey = "expo-2026-row-17",
+        };
+        using var created = await admin.PostAsJsonAsync("/api/leads", body);
+        var lead = await created.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(created.StatusCode == HttpStatusCode.Created, $"{(int)created.StatusCode} {lead}");
+        var id = lead.GetProperty("id").GetString()!;
+        Assert.Equal($"/api/leads/{id}", created.Headers.Location?.OriginalString);
+        Assert.Equal("Lead", lead.GetProperty("stage").GetString());
+        Assert.Equal("eve", lead.GetProperty("ownerId").GetString());
+        Assert.Equal("targi-poznan", lead.GetProperty("source").GetProperty("source").GetString());
+        Assert.Equal("expo-2026", lead.GetProperty("source").GetProperty("campaign").GetString());
+        Assert.Contains(lead.GetProperty("history").EnumerateArray(), h => h.GetProperty("reason").GetString() == "entered through the API: met at the booth");
+
+        using var retried = await admin.PostAsJsonAsync("/api/leads", body);
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        var again = await retried.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(id, again.GetProperty("id").GetString());
+        Assert.Single(again.GetProperty("history").EnumerateArray(), h => h.GetProperty("reason").GetString()!.StartsWith("entered through the API", StringComparison.Ordinal));
+        Assert.Single(again.GetProperty("assignments").EnumerateArray());
+
+        // Behaviour on the site under the same email lands on the same lead, and the profile holds the traits.
+        var visitor = Visitor();
+        await SendAsync(Host, writeKey, Identify(visitor, DateTimeOffset.UtcNow, "trade.show@example.com"));
+        await Host.DrainAsync();
+        Assert.Equal(id, await Host.FindCustomerAsync("anonymousId=" + visitor, admin));
+        var profile = await admin.GetFromJsonAsync<JsonElement>($"/api/customers/{id}");
+        Assert.Equal("Acme", profile.GetProperty("traits").GetProperty("company").GetString());
+        Assert.Equal("retail", profile.GetProperty("traits").GetProperty("industry").GetString());
+
+        var (_, other, _) = await Host.CreateWorkspaceAsync("leads-api-other-" + Guid.NewGuid().ToString("N")[..6]);
+        using var unknownRep = await other.PostAsJsonAsync("/api/leads", body);
+        Assert.Equal(HttpStatusCode.BadRequest, unknownRep.StatusCode);
+        Assert.Contains("no sales rep 'eve'", (await unknownRep.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        await CreateRepAsync(other, new { id = "eve", name = "Eve of B" });
+        using var inOther = await other.PostAsJsonAsync("/api/leads", body);
+        Assert.Equal(HttpStatusCode.Created, inOther.StatusCode);
+        Assert.NotEqual(id, (await inOther.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
+        Assert.Single((await admin.GetFromJsonAsync<JsonElement>("/api/leads")).GetProperty("items").EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("{}", "'email' or 'phone' is required")]
+    [InlineData("{\"email\":\"not an email\"}", "'email' is not an email address")]
+    [InlineData("{\"phone\":\"call me\"}", "'phone' is not a phone number")]
+    [InlineData("{\"email\":\"a@b.example\",\"idempotencyKey\":\"\"}", "'idempotencyKey' must have")]
+    [InlineData("{\"email\":\"a@b.example\",\"traits\":[1]}", "")]
+    public async Task Entering_a_lead_without_a_valid_contact_gets_a_clear_400_and_stores_nothing(string json, string detail)
+    {
+        var (_, admin, _) = await Host.CreateWorkspaceAsync("leads-api-bad-" + Guid.NewGuid().ToString("N")[..6]);
+        using var response = await admin.PostAsync("/api/leads", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode} {problem}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(detail, problem.GetProperty("detail").GetString());
+        await Host.DrainAsync();
+        Assert.Empty((await admin.GetFromJsonAsync<JsonElement>("/api/customers")).GetProperty("items").EnumerateArray());
+    }
 }

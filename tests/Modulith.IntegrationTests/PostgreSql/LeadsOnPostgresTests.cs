@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Modulith.IntegrationTests.Connectors;
+using Modulith.IntegrationTests.Infrastructure;
+using static Modulith.IntegrationTests.Leads.LeadTestKit;
+
+namespace Modulith.IntegrationTests.PostgreSql;
+
+/// <summary>Leads in cluster mode: scoring, assignment and the SLA clock on PostgreSQL, with the timers surviving the loss of a silo.</summary>
+public sealed class LeadsOnPostgresTests
+{
+    [Fact]
+    public async Task A_lead_qualified_on_one_silo_is_read_on_the_other_and_its_sla_fires_after_the_first_silo_is_gone()
+    {
+        var notices = new ConcurrentQueue<(string Type, string LeadId, DateTimeOffset At)>();
+        var (receiver, port) = await LoopbackServer.StartAsync(app => app.MapPost("/lead-events", async (HttpContext context) =>
+        {
+            var message = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
+            var body = JsonDocument.Parse(message.GetProperty("text").GetString()!).RootElement;
+            notices.Enqueue((body.GetProperty("type").GetString()!, body.GetProperty("leadId").GetString()!, body.GetProperty("at").GetDateTimeOffset()));
+            return Results.Ok();
+        }));
+        await using var _ = receiver;
+
+        var database = await Postgres.CreateDatabaseAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Modulith:Bootstrap:AdminKey"] = "mk_pg_leads_" + Guid.NewGuid().ToString("N"),
+            ["Modulith:Bootstrap:WriteKey"] = "wk_pg_leads_" + Guid.NewGuid().ToString("N"),
+            ["Modulith:Plugins:Directory"] = PluginHostFixture.BuiltPluginsFolder(),
+            ["Modulith:Messaging:PollInterval"] = "00:00:00.100",
+        };
+        var first = TestHost.StartPostgres(database, "pg-leads", settings);
+        await using var second = TestHost.StartPostgres(database, "pg-leads", settings);
+        string leadId;
+        DateTimeOffset dueAt;
+        try
+        {
+            var admin = first.Admin();
+            await CreateRepAsync(admin, new { id = "bob", name = "Bob", email = "bob@shop.example" });
+            var webhookId = await ConnectorInstances.CreateWebhookAsync(admin, $"http://127.0.0.1:{port}/lead-events", RandomNumberGenerator.GetBytes(32), "sales-events");
+            await PutAsync(admin, "/api/sla-policies", new
+            {
+                calendars = Array.Empty<object>(),
+                policies = new[] { new { id = "sql-fast", stage = "SQL", within = "PT8S", reminders = new[] { 0.5 }, assignment = new { strategy = "round_robin" } } },
+                notifications = new { webhookInstanceId = webhookId },
+            });
+
+            var visitor = "pg-lead-" + Guid.NewGuid().ToString("N")[..8];
+            leadId = await QualifyAsMqlAsync(first, admin, first.WriteKey, visitor);
+            await AddToCartAsync(first, first.WriteKey, visitor);
+
+            var seenThroughSecond = await WaitForLeadAsync(second.Admin(), leadId, l => l.GetProperty("stage").GetString() == "SQL", TimeSpan.FromSeconds(10), "The SQL stage seen through the second silo");
+            Assert.Equal("bob", seenThroughSecond.GetProperty("ownerId").GetString());
+            dueAt = seenThroughSecond.GetProperty("sla").GetProperty("dueAt").GetDateTimeOffset();
+            var listed = await second.Admin().GetFromJsonAsync<JsonElement>("/api/leads?stage=SQL");
+            Assert.Contains(listed.GetProperty("items").EnumerateArray(), l => l.GetProperty("id").GetString() == leadId);
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        var breached = await WaitForLeadAsync(second.Admin(), leadId, l => l.GetProperty("sla").GetProperty("breached").GetBoolean(), TimeSpan.FromSeconds(30), "The breach after the first silo left");
+        Assert.Equal(1, breached.GetProperty("sla").GetProperty("remindersSent").GetInt32());
+        await Eventually.UntilAsync(() => notices.Any(n => n.LeadId == leadId && n.Type == "sla_breached"), TimeSpan.FromSeconds(20), "The breach did not reach the webhook receiver.");
+        var breach = Assert.Single(notices, n => n.LeadId == leadId && n.Type == "sla_breached");
+        Assert.InRange(breach.At - dueAt, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+        Assert.Single(notices, n => n.LeadId == leadId && n.Type == "sla_reminder");
+    }
+}
