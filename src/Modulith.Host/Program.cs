@@ -9,6 +9,7 @@ using Modulith.Host.Storage;
 using Modulith.Host.Web;
 using Modulith.Ingestion;
 using Modulith.Leads;
+using Modulith.Segmentation;
 using Modulith.Workspaces;
 
 if (args.Length > 0 && args[0] == "migrate")
@@ -28,6 +29,7 @@ builder.AddWorkspaces();
 builder.AddIngestion();
 builder.AddCustomers();
 builder.AddLeads();
+builder.AddSegmentation();
 builder.AddConnectorPlugins();
 builder.AddConnectorInstances();
 builder.AddMessaging();
@@ -39,6 +41,7 @@ app.MapWorkspacesEndpoints();
 app.MapIngestionEndpoints();
 app.MapCustomersEndpoints();
 app.MapLeadsEndpoints();
+app.MapSegmentationEndpoints();
 app.MapConnectorEndpoints();
 app.MapConnectorInstanceEndpoints();
 app.MapMessagingEndpoints();

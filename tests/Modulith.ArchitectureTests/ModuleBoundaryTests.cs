@@ -10,6 +10,7 @@ public sealed class ModuleBoundaryTests
     private static readonly Assembly Ingestion = typeof(Modulith.Ingestion.IngestionModule).Assembly;
     private static readonly Assembly Customers = typeof(Modulith.Customers.CustomersModule).Assembly;
     private static readonly Assembly Leads = typeof(Modulith.Leads.LeadsModule).Assembly;
+    private static readonly Assembly Segmentation = typeof(Modulith.Segmentation.SegmentationModule).Assembly;
     private static readonly Assembly SharedKernel = typeof(Modulith.SharedKernel.Storage.Database).Assembly;
 
     public static TheoryData<string, string, string[]> ModulePairs => new()
@@ -27,6 +28,14 @@ public sealed class ModuleBoundaryTests
         { "Modulith.Customers", "Modulith.Leads", [] },
         { "Modulith.Ingestion", "Modulith.Leads", [] },
         { "Modulith.Workspaces", "Modulith.Leads", [] },
+        { "Modulith.Segmentation", "Modulith.Customers", ["Modulith.Customers.Contracts"] },
+        { "Modulith.Segmentation", "Modulith.Workspaces", ["Modulith.Workspaces.Contracts"] },
+        { "Modulith.Segmentation", "Modulith.Ingestion", ["Modulith.Ingestion.Contracts"] },
+        { "Modulith.Segmentation", "Modulith.Leads", ["Modulith.Leads.Contracts"] },
+        { "Modulith.Customers", "Modulith.Segmentation", [] },
+        { "Modulith.Ingestion", "Modulith.Segmentation", [] },
+        { "Modulith.Workspaces", "Modulith.Segmentation", [] },
+        { "Modulith.Leads", "Modulith.Segmentation", [] },
     };
 
     [Theory]
@@ -47,7 +56,7 @@ public sealed class ModuleBoundaryTests
     public void The_shared_kernel_depends_on_no_module()
     {
         var result = Types.InAssembly(SharedKernel).ShouldNot()
-            .HaveDependencyOnAny("Modulith.Workspaces", "Modulith.Ingestion", "Modulith.Customers", "Modulith.Leads", "Modulith.Host").GetResult();
+            .HaveDependencyOnAny("Modulith.Workspaces", "Modulith.Ingestion", "Modulith.Customers", "Modulith.Leads", "Modulith.Segmentation", "Modulith.Host").GetResult();
         Assert.True(result.IsSuccessful, string.Join(", ", result.FailingTypeNames ?? []));
     }
 
@@ -56,6 +65,7 @@ public sealed class ModuleBoundaryTests
     [InlineData("Modulith.Ingestion")]
     [InlineData("Modulith.Customers")]
     [InlineData("Modulith.Leads")]
+    [InlineData("Modulith.Segmentation")]
     public void Only_contracts_and_the_module_entry_point_are_public(string module)
     {
         var assembly = AssemblyOf(module);
@@ -74,6 +84,7 @@ public sealed class ModuleBoundaryTests
     [InlineData("Modulith.Ingestion")]
     [InlineData("Modulith.Customers")]
     [InlineData("Modulith.Leads")]
+    [InlineData("Modulith.Segmentation")]
     public void Module_classes_that_are_not_contracts_are_sealed(string module)
     {
         var open = AssemblyOf(module).GetTypes()
@@ -99,6 +110,7 @@ public sealed class ModuleBoundaryTests
         "Modulith.Ingestion" => Ingestion,
         "Modulith.Customers" => Customers,
         "Modulith.Leads" => Leads,
+        "Modulith.Segmentation" => Segmentation,
         _ => throw new ArgumentOutOfRangeException(nameof(module)),
     };
 }

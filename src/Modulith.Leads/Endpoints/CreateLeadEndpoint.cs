@@ -46,17 +46,6 @@ public sealed record CreateLeadRequest(
     string? Note = null,
     string? IdempotencyKey = null);
 
-/// <summary>Where a lead entered through the API came from.</summary>
-/// <param name="Source">utm_source equivalent: linkedin, trade-show, partner ...</param>
-/// <param name="Medium">utm_medium equivalent: cpc, email, event, referral ...</param>
-/// <param name="Campaign">utm_campaign equivalent.</param>
-public sealed record CreateLeadSource(string? Source = null, string? Medium = null, string? Campaign = null);
-
-/// <summary>The lead was stored but its profile is still being resolved (ingestion is busy); look it up later.</summary>
-/// <param name="MessageId">The identify message that carries the lead.</param>
-/// <param name="Lookup">Where the customer (and so the lead's id) will be found.</param>
-public sealed record LeadCreationPending(string MessageId, string Lookup);
-
 internal static class CreateLeadEndpoint
 {
     private const int MaxTextLength = 200;

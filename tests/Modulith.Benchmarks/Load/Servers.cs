@@ -39,6 +39,7 @@ public sealed class ServerProcess : IAsyncDisposable
         start.Environment["Modulith__Cluster__SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Modulith__Cluster__GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Modulith__RateLimits__IngestionPerSecond"] = "100000000";
+        start.Environment["Modulith__RateLimits__ApiPerSecond"] = "100000000";
         start.Environment["Modulith__Ingestion__MaxPendingEvents"] = "10000000";
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
         return await StartAsync(start, port, "/health/ready");

@@ -1,0 +1,109 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Modulith.Ingestion.Contracts;
+
+namespace Modulith.Segmentation.Orders;
+
+/// <summary>
+/// Feeds imports into ingestion chunk by chunk, on whichever silo claims them. Live traffic goes first: the worker waits
+/// while the dispatch backlog is long, so an import of 100,000+ orders fills idle capacity instead of delaying events.
+/// </summary>
+internal sealed partial class OrderImportWorker(
+    OrderImportStore imports, IEventIngestion ingestion, IEventBacklog backlog, ILogger<OrderImportWorker> logger) : BackgroundService
+{
+    private const long BacklogCeiling = 5_000;
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Idle = TimeSpan.FromSeconds(1);
+    private readonly SemaphoreSlim _wake = new(0);
+
+    /// <summary>Starts work on a new import at once instead of at the next poll.</summary>
+    public void Wake() => _wake.Release();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await imports.ClaimAsync(Lease, stoppingToken) is { } job)
+                {
+                    await RunAsync(job, stoppingToken);
+                    continue;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogImportLoopFailed(exception);
+            }
+
+            try
+            {
+                await _wake.WaitAsync(Idle, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RunAsync(OrderImportJob job, CancellationToken stoppingToken)
+    {
+        for (var chunk = job.NextChunk; chunk < job.Chunks; chunk++)
+        {
+            while (await backlog.CountPendingAsync(stoppingToken) > BacklogCeiling)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), stoppingToken);
+            }
+
+            var body = await imports.ChunkAsync(job, chunk, stoppingToken);
+            if (body is null)
+            {
+                continue; // ingested by an earlier holder of the lease, which stopped before recording it
+            }
+
+            var messages = JsonNode.Parse(body)!.AsArray().Select(m => m!.AsObject()).ToList();
+            foreach (var message in messages)
+            {
+                message.Parent?.AsArray().Remove(message);
+            }
+
+            string? error;
+            try
+            {
+                error = await ingestion.IngestAsync(job.WorkspaceId, messages, stoppingToken);
+            }
+            catch (IngestionOverCapacityException)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                chunk--;
+                continue;
+            }
+
+            if (error is not null)
+            {
+                await imports.FinishAsync(job.WorkspaceId, job.Id, "failed", $"Chunk {chunk + 1} of {job.Chunks} was refused by ingestion: {error}", stoppingToken);
+                LogImportFailed(job.WorkspaceId, job.Id, error);
+                return;
+            }
+
+            await imports.AdvanceAsync(job, chunk, messages.Count, Lease, stoppingToken);
+        }
+
+        LogImportIngested(job.WorkspaceId, job.Id, job.Total);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The order import loop failed; retrying")]
+    private partial void LogImportLoopFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Order import {ImportId} of workspace {WorkspaceId} failed: {Error}")]
+    private partial void LogImportFailed(string workspaceId, string importId, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Order import {ImportId} of workspace {WorkspaceId}: {Orders} orders ingested")]
+    private partial void LogImportIngested(string workspaceId, string importId, int orders);
+}

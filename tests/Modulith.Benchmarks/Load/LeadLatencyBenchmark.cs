@@ -1,0 +1,289 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Modulith.Benchmarks.Load;
+
+/// <summary>
+/// <c>leads</c>: from an event to the lead's new stage. Probe visitors are first qualified as MQLs; then, under a steady
+/// open-loop background load of realistic shop traffic, each probe sends one <c>Product Added</c> (the default model's
+/// SQL signal) and the probe polls <c>GET /api/leads/{id}</c> until the lead is an assigned SQL. The same probes run on the
+/// same host with no background load first: that is the baseline of the same run.
+/// </summary>
+public static class LeadLatencyBenchmark
+{
+    private const string WriteKey = "wk_bench";
+    private const string AdminKey = "mk_bench";
+    private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(30);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var rates = (Text(args, "--rates") ?? "1000,5000").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
+        var seconds = Number(args, "--seconds", 30);
+        var warmup = Number(args, "--warmup", 15);
+        var probesPerSecond = Number(args, "--probes-per-second", 10);
+        var batchSize = Number(args, "--batch-size", 50);
+        var probeCount = probesPerSecond * seconds;
+        Console.WriteLine($"# Lead latency: {Environment.ProcessorCount} cores, {probesPerSecond} probes/s for {seconds} s after {warmup} s of load; background rates {string.Join(", ", rates)} events/s in batches of {batchSize}");
+
+        var rows = new List<string>
+        {
+            "| Background load (events/s, offered) | Sent (events/s) | Probes | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | Not an SQL within 30 s | Backlog at the end (events) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        };
+
+        foreach (var rate in new[] { 0 }.Concat(rates))
+        {
+            var data = Path.Combine(Path.GetTempPath(), "modulith-bench-leads-" + Guid.NewGuid().ToString("N"));
+            await using var host = await ServerProcess.StartModulithAsync(new Dictionary<string, string>
+            {
+                ["Modulith__DataDirectory"] = data,
+                ["Modulith__Bootstrap__AdminKey"] = AdminKey,
+                ["Modulith__Bootstrap__WriteKey"] = WriteKey,
+            });
+            using var admin = Client(host.Address, "Bearer", AdminKey, 64);
+            using var writer = Client(host.Address, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(WriteKey + ":")), 64);
+            (await admin.PostAsJsonAsync("/api/sales-reps", new { id = "bench-rep", name = "Bench Rep", capacity = 1_000_000 })).EnsureSuccessStatusCode();
+
+            Console.WriteLine($"Qualifying {probeCount} probe visitors as MQLs ...");
+            var probes = await QualifyProbesAsync(admin, writer, probeCount);
+
+            using var stop = new CancellationTokenSource();
+            var background = rate == 0 ? Task.FromResult(0L) : BackgroundLoadAsync(writer, rate, batchSize, stop.Token);
+            await Task.Delay(TimeSpan.FromSeconds(rate == 0 ? 1 : warmup));
+            var sentBefore = Interlocked.Read(ref _sentEvents);
+            var measured = Stopwatch.StartNew();
+
+            var latencies = new List<double>();
+            var missed = 0;
+            var running = new List<Task<double?>>();
+            for (var i = 0; i < probes.Count; i++)
+            {
+                var due = TimeSpan.FromSeconds((double)i / probesPerSecond);
+                if (measured.Elapsed < due)
+                {
+                    await Task.Delay(due - measured.Elapsed);
+                }
+
+                running.Add(ProbeAsync(admin, writer, probes[i]));
+            }
+
+            foreach (var outcome in await Task.WhenAll(running))
+            {
+                if (outcome is { } ms)
+                {
+                    latencies.Add(ms);
+                }
+                else
+                {
+                    missed++;
+                }
+            }
+
+            var sentRate = (Interlocked.Read(ref _sentEvents) - sentBefore) / measured.Elapsed.TotalSeconds;
+            await stop.CancelAsync();
+            await background;
+            var backlog = await BacklogAsync(Path.Combine(data, "modulith.db"));
+            latencies.Sort();
+            var row = $"| {(rate == 0 ? "none (baseline)" : rate.ToString("N0", CultureInfo.InvariantCulture))} | {(rate == 0 ? "-" : sentRate.ToString("N0", CultureInfo.InvariantCulture))} | {latencies.Count + missed} | {P(latencies, 0.5):N1} | {P(latencies, 0.9):N1} | {P(latencies, 0.99):N1} | {(latencies.Count == 0 ? 0 : latencies[^1]):N1} | {missed} | {backlog:N0} |";
+            rows.Add(row);
+            Console.WriteLine(row);
+            Interlocked.Exchange(ref _sentEvents, 0);
+        }
+
+        Console.WriteLine();
+        rows.ForEach(Console.WriteLine);
+        return 0;
+    }
+
+    private static long _sentEvents;
+
+    private sealed record Probe(string Visitor, string LeadId);
+
+    private static async Task<List<Probe>> QualifyProbesAsync(HttpClient admin, HttpClient writer, int count)
+    {
+        var runId = Guid.NewGuid().ToString("N")[..6];
+        var t0 = DateTimeOffset.UtcNow.AddMinutes(-10);
+        var visitors = Enumerable.Range(0, count).Select(i => $"probe-{runId}-{i}").ToList();
+        foreach (var chunk in visitors.Chunk(40))
+        {
+            var batch = new JsonArray();
+            foreach (var visitor in chunk)
+            {
+                batch.Add(Message("page", visitor, t0, null, new JsonObject { ["context"] = new JsonObject { ["page"] = new JsonObject { ["url"] = "https://shop.example/?utm_source=newsletter&utm_medium=email&utm_campaign=bench" } } }));
+                for (var p = 1; p <= 3; p++)
+                {
+                    batch.Add(Message("track", visitor, t0.AddSeconds(20 * p), "Product Viewed", new JsonObject { ["properties"] = new JsonObject { ["product_id"] = "p" + p } }));
+                }
+
+                batch.Add(Message("identify", visitor, t0.AddSeconds(100), null, new JsonObject { ["traits"] = new JsonObject { ["email"] = visitor + "@bench.example" } }));
+                batch.Add(Message("track", visitor, t0.AddSeconds(150), "Newsletter Subscribed", null));
+            }
+
+            (await writer.PostAsync("/v1/batch", Json(new JsonObject { ["batch"] = batch }))).EnsureSuccessStatusCode();
+        }
+
+        var probes = new List<Probe>(count);
+        foreach (var visitor in visitors)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (true)
+            {
+                var page = await admin.GetFromJsonAsync<JsonElement>("/api/customers?anonymousId=" + visitor);
+                if (page.GetProperty("items").EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } item)
+                {
+                    var id = item.GetProperty("id").GetString()!;
+                    using var lead = await admin.GetAsync($"/api/leads/{id}");
+                    if (lead.StatusCode == HttpStatusCode.OK && (await lead.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("stage").GetString() == "MQL")
+                    {
+                        probes.Add(new Probe(visitor, id));
+                        break;
+                    }
+                }
+
+                if (deadline.Elapsed > TimeSpan.FromMinutes(2))
+                {
+                    throw new TimeoutException($"Probe {visitor} did not become an MQL.");
+                }
+
+                await Task.Delay(20);
+            }
+        }
+
+        return probes;
+    }
+
+    /// <summary>Sends the SQL signal and polls until the lead is an SQL; the time from the send to the first answer that shows it.</summary>
+    private static async Task<double?> ProbeAsync(HttpClient admin, HttpClient writer, Probe probe)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var message = Message("track", probe.Visitor, DateTimeOffset.UtcNow, "Product Added", new JsonObject { ["properties"] = new JsonObject { ["product_id"] = "p3" } });
+        using (var sent = await writer.PostAsync("/v1/track", Json(message)))
+        {
+            sent.EnsureSuccessStatusCode();
+        }
+
+        while (Stopwatch.GetElapsedTime(started) < GiveUpAfter)
+        {
+            using var response = await admin.GetAsync($"/api/leads/{probe.LeadId}", HttpCompletionOption.ResponseHeadersRead);
+            var lead = await response.Content.ReadFromJsonAsync<JsonElement>();
+            if (lead.GetProperty("stage").GetString() == "SQL" && lead.GetProperty("ownerId").ValueKind == JsonValueKind.String)
+            {
+                return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            }
+
+            await Task.Delay(PollEvery);
+        }
+
+        return null;
+    }
+
+    /// <summary>Open loop: a batch every <c>batchSize / rate</c> seconds whatever the answers, so a slow host meets a steady rate.</summary>
+    private static async Task<long> BackgroundLoadAsync(HttpClient writer, int rate, int batchSize, CancellationToken stop)
+    {
+        var batches = LoadRunner.Batches(11, 6_000, batchSize);
+        var interval = TimeSpan.FromSeconds((double)batchSize / rate);
+        var clock = Stopwatch.StartNew();
+        var inFlight = new List<Task>();
+        for (var i = 0L; !stop.IsCancellationRequested; i++)
+        {
+            var due = interval * i;
+            if (clock.Elapsed < due)
+            {
+                try
+                {
+                    await Task.Delay(due - clock.Elapsed, stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+
+            var (route, body, count) = batches[(int)(i % batches.Count)];
+            var cycle = i / batches.Count;
+            if (cycle > 0)
+            {
+                body = body.Replace("\"messageId\":\"msg-", $"\"messageId\":\"msg{cycle}-", StringComparison.Ordinal);
+            }
+
+            inFlight.Add(SendAsync(writer, route, body, count));
+            inFlight.RemoveAll(t => t.IsCompleted);
+        }
+
+        await Task.WhenAll(inFlight);
+        return Interlocked.Read(ref _sentEvents);
+    }
+
+    private static async Task SendAsync(HttpClient writer, string route, string body, int count)
+    {
+        try
+        {
+            using var response = await writer.PostAsync(route, new StringContent(body, Encoding.UTF8, "application/json"));
+            if (response.IsSuccessStatusCode)
+            {
+                Interlocked.Add(ref _sentEvents, count);
+            }
+        }
+        catch (HttpRequestException)
+        {
+        }
+    }
+
+    private static async Task<long> BacklogAsync(string databaseFile)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databaseFile};Mode=ReadOnly");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM events WHERE dispatched = 0";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static JsonObject Message(string type, string visitor, DateTimeOffset at, string? name, JsonObject? extra)
+    {
+        var message = new JsonObject
+        {
+            ["type"] = type,
+            ["anonymousId"] = visitor,
+            ["messageId"] = Guid.NewGuid().ToString("N"),
+            ["timestamp"] = at.ToString("O", CultureInfo.InvariantCulture),
+        };
+        if (name is not null)
+        {
+            message["event"] = name;
+        }
+
+        foreach (var (key, value) in extra ?? [])
+        {
+            message[key] = value?.DeepClone();
+        }
+
+        return message;
+    }
+
+    private static StringContent Json(JsonNode node) => new(node.ToJsonString(), Encoding.UTF8, "application/json");
+
+    private static HttpClient Client(Uri address, string scheme, string credential, int connections)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections }) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(scheme, credential);
+        return client;
+    }
+
+    private static double P(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
+
+    private static int Number(string[] args, string name, int fallback) =>
+        Text(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+    private static string? Text(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+}
