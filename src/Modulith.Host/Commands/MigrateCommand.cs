@@ -2,6 +2,7 @@ using Modulith.Customers;
 using Modulith.Host.Storage;
 using Modulith.Ingestion;
 using Modulith.Leads;
+using Modulith.Segmentation;
 using Modulith.SharedKernel.Storage;
 using Modulith.Workspaces;
 
@@ -19,6 +20,7 @@ internal static class MigrateCommand
         builder.AddIngestion();
         builder.AddCustomers();
         builder.AddLeads();
+        builder.AddSegmentation();
         builder.Services.AddSingleton<ISchemaContributor, Connectors.Instances.ConnectorInstanceSchema>();
         builder.Services.AddSingleton<ISchemaContributor, Connectors.Messaging.OutboxSchema>();
         using var host = builder.Build();
