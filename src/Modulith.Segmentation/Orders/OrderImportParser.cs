@@ -145,9 +145,10 @@ internal static class OrderImportParser
     {
         if (orders.Count >= maxRows)
         {
-            if (orders.Count == maxRows)
+            var tooMany = $"More than {maxRows:N0} orders in one import: split the file.";
+            if (!errors.Contains(tooMany))
             {
-                errors.Add($"More than {maxRows:N0} orders in one import: split the file.");
+                errors.Add(tooMany);
             }
 
             return;
