@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Modulith.Customers.Contracts;
 using Modulith.Customers.Identity;
 using Modulith.Customers.Touchpoints;
 using Modulith.Ingestion.Contracts;
@@ -62,7 +63,7 @@ internal static class ProfileFolder
                     ApplyOrder(state, properties, e.Timestamp);
                     break;
                 case "Order Refunded":
-                    state.Orders.Refunded += Money(properties?["total"]) ?? Money(properties?["revenue"]) ?? Money(properties?["value"]) ?? 0;
+                    state.Orders.Refunded += OrderFacts.RefundAmount(properties) ?? 0;
                     break;
             }
         }
@@ -361,7 +362,7 @@ internal static class ProfileFolder
 
     private static void ApplyOrder(CustomerState state, JsonObject? properties, DateTimeOffset at)
     {
-        var orderId = Text(properties?["order_id"]) ?? Text(properties?["orderId"]) ?? Text(properties?["checkout_id"]);
+        var orderId = OrderFacts.OrderId(properties);
         if (orderId is not null)
         {
             if (state.Orders.OrderIds.Contains(orderId))
@@ -376,10 +377,10 @@ internal static class ProfileFolder
             }
         }
 
-        var amount = Money(properties?["revenue"]) ?? Money(properties?["total"]) ?? Money(properties?["value"]) ?? SumProducts(properties?["products"] as JsonArray) ?? 0m;
+        var amount = OrderFacts.Amount(properties) ?? 0m;
         state.Orders.Count++;
         state.Orders.Revenue += amount;
-        state.Orders.Currency ??= Text(properties?["currency"])?.ToUpperInvariant();
+        state.Orders.Currency ??= OrderFacts.Currency(properties);
         state.Orders.FirstOrderAt = Min(state.Orders.FirstOrderAt, at);
         state.Orders.LastOrderAt = Max(state.Orders.LastOrderAt, at);
     }
@@ -425,37 +426,6 @@ internal static class ProfileFolder
                 state.Consents[purpose] = new ConsentEntry { Granted = value.GetValue<bool>(), Source = source, At = at };
             }
         }
-    }
-
-    private static decimal? SumProducts(JsonArray? products)
-    {
-        if (products is null)
-        {
-            return null;
-        }
-
-        decimal sum = 0;
-        foreach (var product in products.OfType<JsonObject>())
-        {
-            sum += (Money(product["price"]) ?? 0) * (Money(product["quantity"]) ?? 1);
-        }
-
-        return sum;
-    }
-
-    private static decimal? Money(JsonNode? node)
-    {
-        if (node is null)
-        {
-            return null;
-        }
-
-        return node.GetValueKind() switch
-        {
-            JsonValueKind.Number => node.GetValue<decimal>(),
-            JsonValueKind.String when decimal.TryParse(node.GetValue<string>(), NumberStyles.Number, CultureInfo.InvariantCulture, out var parsed) => parsed,
-            _ => null,
-        };
     }
 
     private static string? Text(JsonNode? node) => node?.GetValueKind() switch

@@ -74,7 +74,7 @@ internal static class CreateLeadEndpoint
             return Problems.BadRequest($"'ownerId': there is no sales rep '{ownerId}' in this workspace.");
         }
 
-        var by = user.Identity?.Name ?? user.FindFirstValue(ModulithClaims.KeyId) ?? "api";
+        var by = LeadEndpoints.Actor(user);
         var key = request.IdempotencyKey is { } given
             ? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(given)))[..32]
             : Guid.NewGuid().ToString("N");

@@ -96,7 +96,7 @@ internal static partial class LeadEndpoints
                     return Problems.NotFound($"No lead '{id}' in this workspace.");
                 }
 
-                var by = user.Identity?.Name ?? user.FindFirstValue(ModulithClaims.KeyId) ?? "api";
+                var by = Actor(user);
                 var result = await action(grains.GetGrain<ILeadGrain>($"{user.WorkspaceId()}/{id}"), by, body);
                 return result.Lead is { } lead
                     ? TypedResults.Ok(lead)
@@ -109,6 +109,9 @@ internal static partial class LeadEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
     }
+
+    /// <summary>Who acts, for a lead's history: the API key's name, else its id.</summary>
+    internal static string Actor(ClaimsPrincipal user) => user.Identity?.Name ?? user.FindFirstValue(ModulithClaims.KeyId) ?? "api";
 
     private static async Task<Results<Ok<Page<LeadView>>, ProblemHttpResult>> ListAsync(
         ClaimsPrincipal user, LeadProjectionStore projection, IGrainFactory grains, string? stage, string? owner, bool? breached, string? cursor, int? limit, CancellationToken cancellationToken)

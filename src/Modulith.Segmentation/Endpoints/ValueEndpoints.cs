@@ -49,15 +49,9 @@ internal static class ValueEndpoints
 
     private static async Task<Results<Ok<ClvModel>, ProblemHttpResult>> ModelAsync(string? asOf, ClaimsPrincipal user, ICustomerValueService value, CancellationToken cancellationToken)
     {
-        DateOnly? day = null;
-        if (asOf is not null)
+        if (!TryParseDay(asOf, out var day, out var error))
         {
-            if (!DateOnly.TryParseExact(asOf, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
-            {
-                return Problems.BadRequest($"'asOf' must be a day as yyyy-MM-dd (got '{(asOf.Length > 40 ? asOf[..40] : asOf)}').");
-            }
-
-            day = parsed;
+            return error;
         }
 
         var model = await value.ModelAsync(user.WorkspaceId(), day, cancellationToken);
@@ -75,15 +69,9 @@ internal static class ValueEndpoints
             return Problems.BadRequest("'horizonWeeks' must be more than 0 and at most 520.");
         }
 
-        DateOnly? day = null;
-        if (asOf is not null)
+        if (!TryParseDay(asOf, out var day, out var error))
         {
-            if (!DateOnly.TryParseExact(asOf, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
-            {
-                return Problems.BadRequest("'asOf' must be a day as yyyy-MM-dd.");
-            }
-
-            day = parsed;
+            return error;
         }
 
         var workspaceId = user.WorkspaceId();
@@ -95,6 +83,26 @@ internal static class ValueEndpoints
 
         var result = await value.CustomerAsync(workspaceId, profile.Id, horizon, day, cancellationToken);
         return result is null ? Problems.NotFound($"The customer '{profile.Id}' has no order{(day is null ? string.Empty : $" up to {day:yyyy-MM-dd}")}.") : TypedResults.Ok(result);
+    }
+
+    /// <summary>An optional <c>asOf</c> day (yyyy-MM-dd); false with the 400 to answer when it is not one.</summary>
+    private static bool TryParseDay(string? asOf, out DateOnly? day, out ProblemHttpResult error)
+    {
+        day = null;
+        error = null!;
+        if (asOf is null)
+        {
+            return true;
+        }
+
+        if (DateOnly.TryParseExact(asOf, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+        {
+            day = parsed;
+            return true;
+        }
+
+        error = Problems.BadRequest($"'asOf' must be a day as yyyy-MM-dd (got '{(asOf.Length > 40 ? asOf[..40] : asOf)}').");
+        return false;
     }
 
     private static async Task<Results<Accepted<OrderImportStatus>, ProblemHttpResult>> ImportAsync(

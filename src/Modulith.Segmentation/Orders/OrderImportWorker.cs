@@ -67,23 +67,11 @@ internal sealed partial class OrderImportWorker(
                 continue; // ingested by an earlier holder of the lease, which stopped before recording it
             }
 
-            var messages = JsonNode.Parse(body)!.AsArray().Select(m => m!.AsObject()).ToList();
-            foreach (var message in messages)
-            {
-                message.Parent?.AsArray().Remove(message);
-            }
+            var array = JsonNode.Parse(body)!.AsArray();
+            var messages = array.Select(m => m!.AsObject()).ToList();
+            array.Clear(); // detaches the messages, which ingestion takes as its own
 
-            string? error;
-            try
-            {
-                error = await ingestion.IngestAsync(job.WorkspaceId, messages, stoppingToken);
-            }
-            catch (IngestionOverCapacityException)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-                chunk--;
-                continue;
-            }
+            var error = await IngestAsync(job.WorkspaceId, messages, stoppingToken);
 
             if (error is not null)
             {
@@ -96,6 +84,22 @@ internal sealed partial class OrderImportWorker(
         }
 
         LogImportIngested(job.WorkspaceId, job.Id, job.Total);
+    }
+
+    /// <summary>Ingests one chunk, waiting out ingestion's over-capacity answers.</summary>
+    private async Task<string?> IngestAsync(string workspaceId, IReadOnlyList<JsonObject> messages, CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await ingestion.IngestAsync(workspaceId, messages, stoppingToken);
+            }
+            catch (IngestionOverCapacityException)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The order import loop failed; retrying")]

@@ -59,7 +59,7 @@ internal sealed class CustomerValueService(OrderHistoryStore orders, TimeProvide
             return null;
         }
 
-        var summary = PurchaseSummary.Of(PurchaseSummary.Occasions(history.Select(o => (OrderHistoryStore.DayOf(o.PlacedAt.ToUnixTimeMilliseconds()), o.Revenue))), day)!.Value;
+        var summary = PurchaseSummary.Of(PurchaseSummary.Occasions(history.Select(o => (DateOnly.FromDateTime(o.PlacedAt.UtcDateTime), o.Revenue))), day)!.Value;
         var margins = history.Where(o => o.Margin is not null).ToList();
         var model = await ModelAsync(workspaceId, day, cancellationToken);
         double? alive = null, purchases = null, spend = null, value = null, next = null;

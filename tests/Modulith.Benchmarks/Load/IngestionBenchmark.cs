@@ -12,13 +12,13 @@ public static class IngestionBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var seconds = Option(args, "--seconds", 10);
-        var concurrency = Option(args, "--concurrency", 32);
-        var batchSize = Option(args, "--batch-size", 100);
-        var postgres = OptionText(args, "--postgres") ?? Environment.GetEnvironmentVariable("MODULITH_BENCH_POSTGRES");
+        var seconds = CommandLine.Number(args, "--seconds", 10);
+        var concurrency = CommandLine.Number(args, "--concurrency", 32);
+        var batchSize = CommandLine.Number(args, "--batch-size", 100);
+        var postgres = CommandLine.Text(args, "--postgres") ?? Environment.GetEnvironmentVariable("MODULITH_BENCH_POSTGRES");
         var duration = TimeSpan.FromSeconds(seconds);
         // Tiered JIT and PGO keep recompiling for the first seconds under load: measure warm servers only.
-        var warmup = TimeSpan.FromSeconds(Option(args, "--warmup", 15));
+        var warmup = TimeSpan.FromSeconds(CommandLine.Number(args, "--warmup", 15));
         var rows = new List<string>();
         void Report(string line)
         {
@@ -120,14 +120,5 @@ public static class IngestionBenchmark
         await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
         await command.ExecuteNonQueryAsync();
         return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-    }
-
-    private static int Option(string[] args, string name, int fallback) =>
-        OptionText(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? OptionText(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 }

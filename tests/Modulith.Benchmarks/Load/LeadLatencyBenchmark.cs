@@ -21,14 +21,15 @@ public static class LeadLatencyBenchmark
     private const string AdminKey = "mk_bench";
     private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(30);
+    private static long _sentEvents;
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var rates = (Text(args, "--rates") ?? "1000,5000").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
-        var seconds = Number(args, "--seconds", 30);
-        var warmup = Number(args, "--warmup", 15);
-        var probesPerSecond = Number(args, "--probes-per-second", 10);
-        var batchSize = Number(args, "--batch-size", 50);
+        var rates = (CommandLine.Text(args, "--rates") ?? "1000,5000").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
+        var seconds = CommandLine.Number(args, "--seconds", 30);
+        var warmup = CommandLine.Number(args, "--warmup", 15);
+        var probesPerSecond = CommandLine.Number(args, "--probes-per-second", 10);
+        var batchSize = CommandLine.Number(args, "--batch-size", 50);
         var probeCount = probesPerSecond * seconds;
         Console.WriteLine($"# Lead latency: {Environment.ProcessorCount} cores, {probesPerSecond} probes/s for {seconds} s after {warmup} s of load; background rates {string.Join(", ", rates)} events/s in batches of {batchSize}");
 
@@ -55,7 +56,7 @@ public static class LeadLatencyBenchmark
             var probes = await QualifyProbesAsync(admin, writer, probeCount);
 
             using var stop = new CancellationTokenSource();
-            var background = rate == 0 ? Task.FromResult(0L) : BackgroundLoadAsync(writer, rate, batchSize, stop.Token);
+            var background = rate == 0 ? Task.CompletedTask : BackgroundLoadAsync(writer, rate, batchSize, stop.Token);
             await Task.Delay(TimeSpan.FromSeconds(rate == 0 ? 1 : warmup));
             var sentBefore = Interlocked.Read(ref _sentEvents);
             var measured = Stopwatch.StartNew();
@@ -101,8 +102,6 @@ public static class LeadLatencyBenchmark
         rows.ForEach(Console.WriteLine);
         return 0;
     }
-
-    private static long _sentEvents;
 
     private sealed record Probe(string Visitor, string LeadId);
 
@@ -185,7 +184,7 @@ public static class LeadLatencyBenchmark
     }
 
     /// <summary>Open loop: a batch every <c>batchSize / rate</c> seconds whatever the answers, so a slow host meets a steady rate.</summary>
-    private static async Task<long> BackgroundLoadAsync(HttpClient writer, int rate, int batchSize, CancellationToken stop)
+    private static async Task BackgroundLoadAsync(HttpClient writer, int rate, int batchSize, CancellationToken stop)
     {
         var batches = LoadRunner.Batches(11, 6_000, batchSize);
         var interval = TimeSpan.FromSeconds((double)batchSize / rate);
@@ -218,7 +217,6 @@ public static class LeadLatencyBenchmark
         }
 
         await Task.WhenAll(inFlight);
-        return Interlocked.Read(ref _sentEvents);
     }
 
     private static async Task SendAsync(HttpClient writer, string route, string body, int count)
@@ -277,13 +275,4 @@ public static class LeadLatencyBenchmark
     }
 
     private static double P(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
-
-    private static int Number(string[] args, string name, int fallback) =>
-        Text(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
-
-    private static string? Text(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
-    }
 }

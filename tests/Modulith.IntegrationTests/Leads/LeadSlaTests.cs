@@ -1,10 +1,7 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Modulith.IntegrationTests.Connectors;
 using Modulith.IntegrationTests.Infrastructure;
 using static Modulith.IntegrationTests.Leads.LeadTestKit;
@@ -14,21 +11,10 @@ namespace Modulith.IntegrationTests.Leads;
 /// <summary>The lead SLA end to end: reminders, breach and escalation on time, across a restart, through the webhook channel.</summary>
 public sealed class LeadSlaTests
 {
-    private sealed record Notice(string Type, string LeadId, DateTimeOffset At, string? RepId, DateTimeOffset? DueAt);
-
     [Fact]
     public async Task Reminders_and_the_escalation_fire_on_time_also_after_a_restart_and_a_contact_stops_the_clock()
     {
-        var notices = new ConcurrentQueue<Notice>();
-        var (receiver, port) = await LoopbackServer.StartAsync(app => app.MapPost("/lead-events", async (HttpContext context) =>
-        {
-            var message = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
-            var body = JsonDocument.Parse(message.GetProperty("text").GetString()!).RootElement;
-            notices.Enqueue(new Notice(body.GetProperty("type").GetString()!, body.GetProperty("leadId").GetString()!, body.GetProperty("at").GetDateTimeOffset(),
-                body.GetProperty("repId").ValueKind == JsonValueKind.String ? body.GetProperty("repId").GetString() : null,
-                body.GetProperty("dueAt").ValueKind == JsonValueKind.String ? body.GetProperty("dueAt").GetDateTimeOffset() : null));
-            return Results.Ok();
-        }));
+        var (receiver, port, notices) = await StartLeadEventReceiverAsync();
         await using var _ = receiver;
 
         var data = Path.Combine(Path.GetTempPath(), "modulith-sla-" + Guid.NewGuid().ToString("N"));

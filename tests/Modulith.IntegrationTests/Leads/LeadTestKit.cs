@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Modulith.IntegrationTests.Infrastructure;
 
 namespace Modulith.IntegrationTests.Leads;
@@ -82,4 +85,26 @@ internal static class LeadTestKit
 
     public static Task<JsonElement> WaitForLeadAsync(HttpClient admin, string id, Func<JsonElement, bool> condition, TimeSpan timeout, string what) =>
         Eventually.UntilAsync(() => LeadAsync(admin, id), condition, timeout, lead => $"{what} did not happen within {timeout.TotalSeconds:0} s: {lead}");
+
+    /// <summary>
+    /// A loopback receiver for the lead notifications the webhook channel delivers (the message's text is the lead event
+    /// as JSON); what arrives is in the queue. Dispose the receiver.
+    /// </summary>
+    public static async Task<(IAsyncDisposable Receiver, int Port, ConcurrentQueue<LeadNotice> Notices)> StartLeadEventReceiverAsync()
+    {
+        var notices = new ConcurrentQueue<LeadNotice>();
+        var (receiver, port) = await LoopbackServer.StartAsync(app => app.MapPost("/lead-events", async (HttpContext context) =>
+        {
+            var message = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
+            var body = JsonDocument.Parse(message.GetProperty("text").GetString()!).RootElement;
+            notices.Enqueue(new LeadNotice(body.GetProperty("type").GetString()!, body.GetProperty("leadId").GetString()!, body.GetProperty("at").GetDateTimeOffset(),
+                body.GetProperty("repId").ValueKind == JsonValueKind.String ? body.GetProperty("repId").GetString() : null,
+                body.GetProperty("dueAt").ValueKind == JsonValueKind.String ? body.GetProperty("dueAt").GetDateTimeOffset() : null));
+            return Results.Ok();
+        }));
+        return (receiver, port, notices);
+    }
 }
+
+/// <summary>A lead notification as a channel delivered it.</summary>
+internal sealed record LeadNotice(string Type, string LeadId, DateTimeOffset At, string? RepId, DateTimeOffset? DueAt);

@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Modulith.IntegrationTests.Connectors;
 using Modulith.IntegrationTests.Infrastructure;
 using static Modulith.IntegrationTests.Leads.LeadTestKit;
@@ -16,14 +13,7 @@ public sealed class LeadsOnPostgresTests
     [Fact]
     public async Task A_lead_qualified_on_one_silo_is_read_on_the_other_and_its_sla_fires_after_the_first_silo_is_gone()
     {
-        var notices = new ConcurrentQueue<(string Type, string LeadId, DateTimeOffset At)>();
-        var (receiver, port) = await LoopbackServer.StartAsync(app => app.MapPost("/lead-events", async (HttpContext context) =>
-        {
-            var message = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
-            var body = JsonDocument.Parse(message.GetProperty("text").GetString()!).RootElement;
-            notices.Enqueue((body.GetProperty("type").GetString()!, body.GetProperty("leadId").GetString()!, body.GetProperty("at").GetDateTimeOffset()));
-            return Results.Ok();
-        }));
+        var (receiver, port, notices) = await StartLeadEventReceiverAsync();
         await using var _ = receiver;
 
         var database = await Postgres.CreateDatabaseAsync();
