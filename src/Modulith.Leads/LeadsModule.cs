@@ -32,6 +32,7 @@ public static class LeadsModule
         builder.Services.AddSingleton<Rescorer>();
         builder.Services.AddSingleton<Reports.LeadReportStore>();
         builder.Services.AddSingleton<ICustomerActivityObserver, LeadActivityObserver>();
+        builder.Services.AddSingleton<Contracts.ILeadDirectory, LeadDirectory>();
         builder.Services.AddHostedService<LeadTimerScanner>();
         return builder;
     }

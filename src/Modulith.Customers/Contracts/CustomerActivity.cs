@@ -17,6 +17,8 @@ public sealed record ActivityEvent(string MessageId, long Sequence, string Type,
 /// <param name="Orders">The order summary.</param>
 /// <param name="FirstTouch">The first marketing touch (source and campaign of the customer).</param>
 /// <param name="Consents">Consents by purpose or channel: granted or not.</param>
+/// <param name="FirstSeen">The first event's time.</param>
+/// <param name="LastSeen">The latest event's time.</param>
 public sealed record CustomerSnapshot(
     bool HasEmail,
     bool HasPhone,
@@ -24,7 +26,9 @@ public sealed record CustomerSnapshot(
     CustomerMetrics Metrics,
     CustomerOrders Orders,
     CustomerTouchpoint? FirstTouch,
-    IReadOnlyDictionary<string, bool> Consents);
+    IReadOnlyDictionary<string, bool> Consents,
+    DateTimeOffset? FirstSeen = null,
+    DateTimeOffset? LastSeen = null);
 
 /// <summary>Events applied to one customer's profile, with the profile as it is afterwards.</summary>
 /// <param name="WorkspaceId">The workspace.</param>

@@ -117,6 +117,15 @@ public interface ICustomerDirectory
 
     /// <summary>The customer an identifier (userId, anonymousId, email, phone) belongs to.</summary>
     Task<string?> FindAsync(string workspaceId, string kind, string value, CancellationToken cancellationToken = default);
+
+    /// <summary>Active (not merged-away) customers ordered by id, after <paramref name="afterId"/>.</summary>
+    Task<IReadOnlyList<CustomerListItem>> ListAsync(string workspaceId, string? afterId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>How many active customers the workspace has.</summary>
+    Task<long> CountAsync(string workspaceId, CancellationToken cancellationToken = default);
+
+    /// <summary>The listed fields (ids, email, phone, name) of the given customers; unknown ids are left out.</summary>
+    Task<IReadOnlyDictionary<string, CustomerListItem>> DescribeAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken = default);
 }
 
 /// <summary>What an erasure removed.</summary>

@@ -95,4 +95,42 @@ internal sealed class CustomerDirectoryStore(Database database)
 
         return items;
     }
+
+    public async Task<long> CountAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("SELECT COUNT(*) FROM customer_directory WHERE workspace_id = @ws AND merged_into IS NULL").With("ws", workspaceId);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    public async Task<IReadOnlyDictionary<string, CustomerListItem>> DescribeAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken)
+    {
+        var items = new Dictionary<string, CustomerListItem>(StringComparer.Ordinal);
+        if (customerIds.Count == 0)
+        {
+            return items;
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        foreach (var chunk in customerIds.Distinct(StringComparer.Ordinal).Chunk(200))
+        {
+            var inList = string.Join(", ", chunk.Select((_, i) => "@c" + i.ToString(CultureInfo.InvariantCulture)));
+            await using var command = connection.Command(
+                $"SELECT customer_id, user_id, email, phone, name, last_seen FROM customer_directory WHERE workspace_id = @ws AND customer_id IN ({inList})").With("ws", workspaceId);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                command.With("c" + i.ToString(CultureInfo.InvariantCulture), chunk[i]);
+            }
+
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                items[reader.GetString(0)] = new CustomerListItem(
+                    reader.GetString(0), reader.NullableString(1), reader.NullableString(2), reader.NullableString(3), reader.NullableString(4),
+                    reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(reader.GetValue(5), CultureInfo.InvariantCulture)));
+            }
+        }
+
+        return items;
+    }
 }

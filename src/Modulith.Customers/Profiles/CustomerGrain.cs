@@ -304,7 +304,9 @@ internal sealed class CustomerGrain(
             new Contracts.CustomerMetrics(s.Counters.Events, s.Counters.ProductViews, s.Counters.PageViews, s.Counters.Sessions, s.Counters.TimeOnSiteSeconds, s.Counters.EventCounts),
             new Contracts.CustomerOrders(orders.Count, orders.Revenue, orders.Count == 0 ? 0 : Math.Round(orders.Revenue / orders.Count, 2), orders.Currency, orders.FirstOrderAt, orders.LastOrderAt, orders.Refunded),
             first is null ? null : new Contracts.CustomerTouchpoint(first.At, first.Channel, first.Source, first.Medium, first.Campaign, first.Referrer, first.ClickId, first.LandingPage),
-            s.Consents.ToDictionary(c => c.Key, c => c.Value.Granted, StringComparer.Ordinal));
+            s.Consents.ToDictionary(c => c.Key, c => c.Value.Granted, StringComparer.Ordinal),
+            s.FirstSeen,
+            s.LastSeen);
     }
 
     private bool EnsureCreated()

@@ -22,6 +22,14 @@ internal sealed class CustomerQueries(IGrainFactory grains, IEventLog eventLog, 
         return owner is null ? null : (await ResolveAsync(workspaceId, owner))?.Id;
     }
 
+    public Task<IReadOnlyList<CustomerListItem>> ListAsync(string workspaceId, string? afterId, int limit, CancellationToken cancellationToken = default) =>
+        directory.SearchAsync(workspaceId, null, afterId, limit, cancellationToken);
+
+    public Task<long> CountAsync(string workspaceId, CancellationToken cancellationToken = default) => directory.CountAsync(workspaceId, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, CustomerListItem>> DescribeAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken = default) =>
+        directory.DescribeAsync(workspaceId, customerIds, cancellationToken);
+
     /// <summary>The profile, following merges to the surviving profile.</summary>
     public async Task<CustomerState?> ResolveAsync(string workspaceId, string customerId)
     {

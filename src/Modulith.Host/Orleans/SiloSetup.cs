@@ -66,7 +66,7 @@ internal static class SiloSetup
                 });
             }
 
-            foreach (var storageName in (string[])[CustomersModule.GrainStorage, Modulith.Leads.LeadsModule.GrainStorage])
+            foreach (var storageName in (string[])[CustomersModule.GrainStorage, Modulith.Leads.LeadsModule.GrainStorage, Modulith.Segmentation.SegmentationModule.GrainStorage])
             {
                 silo.AddAdoNetGrainStorage(storageName, o =>
                 {

@@ -53,6 +53,13 @@ public interface IEventLog
     Task<IReadOnlyList<IngestedEvent>> ReadCustomerEventsAsync(string workspaceId, string customerId, long afterSequence, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Every event of one type and name with a timestamp at or after <paramref name="since"/>, with the customer it was
+    /// attributed to (segment previews count behaviour with it). Unordered; events not yet attributed are left out.
+    /// </summary>
+    IAsyncEnumerable<(string CustomerId, string? Name, DateTimeOffset Timestamp, string Payload)> StreamByNameAsync(
+        string workspaceId, string type, string? name, DateTimeOffset since, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Erases the personal data of the customers' events (privacy erasure): payloads and identifiers are removed, the
     /// event type, name and time stay for anonymous counts. Answers how many events were erased.
     /// </summary>

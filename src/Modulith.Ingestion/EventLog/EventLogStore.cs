@@ -210,6 +210,26 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
         return await ReadEventsAsync(command, cancellationToken);
     }
 
+    public async IAsyncEnumerable<(string CustomerId, string? Name, DateTimeOffset Timestamp, string Payload)> StreamByNameAsync(
+        string workspaceId, string type, string? name, DateTimeOffset since, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            "SELECT customer_id, name, ts, payload FROM events WHERE workspace_id = @ws AND type = @type AND " +
+            (name is null ? string.Empty : "name = @name AND ") + "ts >= @since AND customer_id IS NOT NULL")
+            .With("ws", workspaceId).With("type", type).With("since", since.ToUnixTimeMilliseconds());
+        if (name is not null)
+        {
+            command.With("name", name);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return (reader.GetString(0), reader.NullableString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)), reader.GetString(3));
+        }
+    }
+
     public async Task<int> EraseCustomerEventsAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken)
     {
         if (customerIds.Count == 0)

@@ -16,3 +16,16 @@ public interface ILeadEventObserver
     /// <summary>Handles the event; must be quick and must not throw for the lead's sake.</summary>
     Task OnLeadEventAsync(LeadEvent leadEvent);
 }
+
+/// <summary>A lead's stage and score.</summary>
+/// <param name="Stage">The stage (Visitor while the customer is anonymous).</param>
+/// <param name="Score">The total score, when scored.</param>
+[GenerateSerializer, Immutable, Alias("modulith.leads.LeadStatus")]
+public sealed record LeadStatus([property: Id(0)] string Stage, [property: Id(1)] double? Score);
+
+/// <summary>The Leads module's read facade for other modules.</summary>
+public interface ILeadDirectory
+{
+    /// <summary>The customer's lead stage and score (Visitor, unscored, for a customer the Leads module has not seen).</summary>
+    Task<LeadStatus> GetStatusAsync(string workspaceId, string leadId);
+}

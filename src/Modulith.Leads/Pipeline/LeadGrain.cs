@@ -36,6 +36,10 @@ internal interface ILeadGrain : IGrainWithStringKey
     [ReadOnly]
     Task<LeadView?> GetAsync();
 
+    /// <summary>The stage and score only (cheap; for segments).</summary>
+    [ReadOnly]
+    Task<Contracts.LeadStatus> GetStatusAsync();
+
     /// <summary>Rescores with the given model version (or newer) and applies what it qualifies for.</summary>
     Task RescoreAsync(int modelVersion);
 
@@ -149,6 +153,8 @@ internal sealed partial class LeadGrain(
     }
 
     public Task<LeadView?> GetAsync() => Task.FromResult(S.IsLead ? View() : null);
+
+    public Task<LeadStatus> GetStatusAsync() => Task.FromResult(new LeadStatus(S.Stage, S.Score?.Total));
 
     public async Task RescoreAsync(int modelVersion)
     {

@@ -10,7 +10,7 @@ namespace Modulith.Segmentation.Orders;
 /// while the dispatch backlog is long, so an import of 100,000+ orders fills idle capacity instead of delaying events.
 /// </summary>
 internal sealed partial class OrderImportWorker(
-    OrderImportStore imports, IEventIngestion ingestion, IEventBacklog backlog, ILogger<OrderImportWorker> logger) : BackgroundService
+    OrderImportStore imports, IEventIngestion ingestion, IEventBacklog backlog, Segments.Membership.ScoresScheduler scores, ILogger<OrderImportWorker> logger) : BackgroundService
 {
     private const long BacklogCeiling = 5_000;
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
@@ -84,6 +84,7 @@ internal sealed partial class OrderImportWorker(
         }
 
         LogImportIngested(job.WorkspaceId, job.Id, job.Total);
+        scores.Request(job.WorkspaceId);
     }
 
     /// <summary>Ingests one chunk, waiting out ingestion's over-capacity answers.</summary>
