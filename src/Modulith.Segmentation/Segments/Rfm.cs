@@ -19,11 +19,64 @@ internal sealed record RfmThresholds(double[] RecencyDays, double[] Frequency, d
         return new RfmThresholds(Cuts(recencyDays), Cuts(frequency), Cuts(monetary), recencyDays.Length, at);
     }
 
+    /// <summary>The nearest-rank percentiles, found by selection (linear time) instead of a full sort.</summary>
     private static double[] Cuts(ReadOnlySpan<double> values)
     {
-        var sorted = values.ToArray();
-        Array.Sort(sorted);
-        return Percentiles.Select(p => sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)]).ToArray();
+        var work = values.ToArray();
+        var cuts = new double[Percentiles.Length];
+        var from = 0;
+        for (var p = 0; p < Percentiles.Length; p++)
+        {
+            var rank = Math.Max(0, (int)Math.Ceiling(Percentiles[p] * work.Length) - 1);
+            cuts[p] = Select(work, from, work.Length - 1, rank);
+            from = rank;
+        }
+
+        return cuts;
+    }
+
+    /// <summary>The k-th smallest of values[left..right] (Hoare selection); afterwards everything left of k is no larger.</summary>
+    private static double Select(double[] values, int left, int right, int k)
+    {
+        while (left < right)
+        {
+            var pivot = values[left + ((right - left) / 2)];
+            int i = left, j = right;
+            while (i <= j)
+            {
+                while (values[i] < pivot)
+                {
+                    i++;
+                }
+
+                while (values[j] > pivot)
+                {
+                    j--;
+                }
+
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+
+            if (k <= j)
+            {
+                right = j;
+            }
+            else if (k >= i)
+            {
+                left = i;
+            }
+            else
+            {
+                return values[k];
+            }
+        }
+
+        return values[k];
     }
 
     public int RecencyScore(double days) => 5 - Rank(RecencyDays, days);
@@ -57,9 +110,24 @@ internal sealed record RfmThresholds(double[] RecencyDays, double[] Frequency, d
         { "lost", "hibernating", "at_risk", "cant_lose", "cant_lose" },
     };
 
-    public static string CellOf(int recency, int frequency, int monetary)
+    public static string CellOf(int recency, int frequency, int monetary) => Cells[CellIndex(recency, frequency, monetary)];
+
+    private static readonly int[,] GridIndex = BuildIndex();
+
+    public static int CellIndex(int recency, int frequency, int monetary) => GridIndex[5 - recency, ((frequency + monetary + 1) / 2) - 1];
+
+    private static int[,] BuildIndex()
     {
-        var fm = (frequency + monetary + 1) / 2;
-        return Grid[5 - recency, fm - 1];
+        var index = new int[5, 5];
+        var cells = Cells.ToList();
+        for (var r = 0; r < 5; r++)
+        {
+            for (var fm = 0; fm < 5; fm++)
+            {
+                index[r, fm] = cells.IndexOf(Grid[r, fm]);
+            }
+        }
+
+        return index;
     }
 }

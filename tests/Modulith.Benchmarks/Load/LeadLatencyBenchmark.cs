@@ -184,7 +184,7 @@ public static class LeadLatencyBenchmark
     }
 
     /// <summary>Open loop: a batch every <c>batchSize / rate</c> seconds whatever the answers, so a slow host meets a steady rate.</summary>
-    private static async Task BackgroundLoadAsync(HttpClient writer, int rate, int batchSize, CancellationToken stop)
+    internal static async Task BackgroundLoadAsync(HttpClient writer, int rate, int batchSize, CancellationToken stop)
     {
         var batches = LoadRunner.Batches(11, 6_000, batchSize);
         var interval = TimeSpan.FromSeconds((double)batchSize / rate);
@@ -267,7 +267,7 @@ public static class LeadLatencyBenchmark
 
     private static StringContent Json(JsonNode node) => new(node.ToJsonString(), Encoding.UTF8, "application/json");
 
-    private static HttpClient Client(Uri address, string scheme, string credential, int connections)
+    internal static HttpClient Client(Uri address, string scheme, string credential, int connections)
     {
         var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections }) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(scheme, credential);

@@ -18,6 +18,19 @@ public sealed class RfmTests
     }
 
     [Fact]
+    public void Selection_finds_the_same_cut_points_as_sorting()
+    {
+        var random = new Random(7);
+        for (var round = 0; round < 50; round++)
+        {
+            var values = Enumerable.Range(0, random.Next(1, 500)).Select(_ => (double)random.Next(0, 40)).ToArray();
+            var sorted = values.OrderBy(v => v).ToArray();
+            var expected = RfmThresholds.Percentiles.Select(p => sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)]).ToArray();
+            Assert.Equal(expected, RfmThresholds.Compute(values, values, values, DateTimeOffset.UnixEpoch)!.Monetary);
+        }
+    }
+
+    [Fact]
     public void Ties_share_a_score()
     {
         double[] orders = [1, 1, 1, 1, 1, 1, 1, 2, 3, 9];

@@ -46,7 +46,7 @@ internal sealed class FactsIndex(SegmentStore store, FactsWriter writer)
         {
             var row = CustomerFacts.FromJson(json);
             row.Scores = facts.Scores.GetValueOrDefault(customerId);
-            facts.Rows[customerId] = row;
+            facts.Columns.Set(customerId, row);
             facts.LastUpdatedAt = Math.Max(facts.LastUpdatedAt, updatedAt);
         }
 
@@ -59,7 +59,7 @@ internal sealed class WorkspaceFacts
 {
     public SemaphoreSlim Gate { get; } = new(1, 1);
 
-    public Dictionary<string, CustomerFacts> Rows { get; } = new(StringComparer.Ordinal);
+    public FactsColumns Columns { get; } = new();
 
     public Dictionary<string, CustomerScores> Scores { get; } = new(StringComparer.Ordinal);
 

@@ -51,53 +51,29 @@ internal sealed partial class ScoresService(
     internal static (RfmSummary Summary, List<(string CustomerId, CustomerScores Scores)> Changed) Score(
         WorkspaceFacts facts, DateTimeOffset now, LifecycleWindows lifecycle, IReadOnlyDictionary<string, (double Clv, double Churn)>? predictions)
     {
-        var buyers = new List<(string Id, CustomerFacts Row)>();
-        var lifecycleCounts = Lifecycle.All.ToDictionary(l => l, _ => 0L, StringComparer.Ordinal);
-        foreach (var (id, row) in facts.Rows)
-        {
-            lifecycleCounts[Lifecycle.Of(row, now, lifecycle)]++;
-            if (row.Orders > 0 && row.LastOrderAt is not null)
-            {
-                buyers.Add((id, row));
-            }
-        }
-
-        var recency = new double[buyers.Count];
-        var frequency = new double[buyers.Count];
-        var monetary = new double[buyers.Count];
-        for (var i = 0; i < buyers.Count; i++)
-        {
-            recency[i] = (now - buyers[i].Row.LastOrderAt!.Value).TotalDays;
-            frequency[i] = buyers[i].Row.Orders;
-            monetary[i] = buyers[i].Row.Revenue;
-        }
-
-        var thresholds = RfmThresholds.Compute(recency, frequency, monetary, now);
-        var cells = RfmThresholds.Cells.ToDictionary(c => c, _ => 0L, StringComparer.Ordinal);
+        var rfm = RfmComputation.Run(facts.Columns, now, lifecycle);
         var changed = new List<(string, CustomerScores)>();
-        for (var i = 0; i < buyers.Count; i++)
+        var columns = facts.Columns;
+        for (var i = 0; i < rfm.Buyers.Length; i++)
         {
-            var (id, row) = buyers[i];
-            int r = thresholds!.RecencyScore(recency[i]), f = thresholds.FrequencyScore(frequency[i]), m = thresholds.MonetaryScore(monetary[i]);
-            var cell = RfmThresholds.CellOf(r, f, m);
-            cells[cell]++;
+            var row = rfm.Buyers[i];
+            var id = columns.Ids[row];
             double? clv = null, churn = null;
             if (predictions is not null && predictions.TryGetValue(id, out var prediction))
             {
                 (clv, churn) = (prediction.Clv, prediction.Churn);
             }
 
-            var scores = new CustomerScores(r, f, m, cell, clv, churn);
+            var scores = new CustomerScores(rfm.Recency[i], rfm.Frequency[i], rfm.Monetary[i], RfmThresholds.Cells[rfm.Cell[i]], clv, churn);
             if (facts.Scores.GetValueOrDefault(id) != scores)
             {
                 facts.Scores[id] = scores;
-                row.Scores = scores;
+                columns.Rows[row].Scores = scores;
                 changed.Add((id, scores));
             }
         }
 
-        var summary = new RfmSummary(now, buyers.Count, thresholds?.RecencyDays.Select(d => Math.Round(d, 3)).ToList() ?? [], thresholds?.Frequency ?? [], thresholds?.Monetary ?? [], cells, lifecycleCounts);
-        return (summary, changed);
+        return (rfm.Summary(now), changed);
     }
 
     private async Task<Dictionary<string, (double Clv, double Churn)>> PredictAsync(string workspaceId, Contracts.ClvModel model, DateOnly today, CancellationToken cancellationToken)

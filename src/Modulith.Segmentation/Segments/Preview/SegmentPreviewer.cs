@@ -35,23 +35,10 @@ internal sealed class SegmentPreviewer(FactsIndex index, SegmentCatalog catalog,
 
     internal static (long Count, long Evaluated, List<string> Sample) Evaluate(WorkspaceFacts facts, Condition rule, PreviewSubject subject, DateTimeOffset now, LifecycleWindows lifecycle)
     {
-        long count = 0;
-        var sample = new List<string>(SampleSize);
-        foreach (var (customerId, row) in facts.Rows)
-        {
-            subject.CustomerId = customerId;
-            subject.Facts = row;
-            if (RuleEvaluator.Holds(rule, subject, now, lifecycle))
-            {
-                count++;
-                if (sample.Count < SampleSize)
-                {
-                    sample.Add(customerId);
-                }
-            }
-        }
-
-        return (count, facts.Rows.Count, sample);
+        var columns = facts.Columns;
+        var bits = ColumnEvaluator.Select(rule, columns, subject, now, lifecycle);
+        var sample = ColumnEvaluator.Rows(bits).Take(SampleSize).Select(row => columns.Ids[row]).ToList();
+        return (ColumnEvaluator.Count(bits), columns.Count, sample);
     }
 
     private async Task<Dictionary<string, int>> CountAsync(string workspaceId, EventCount condition, DateTimeOffset now, CancellationToken cancellationToken)
