@@ -143,11 +143,22 @@ public sealed class SegmentTests(SqliteHostFixture fixture) : IClassFixture<Sqli
         Assert.Equal(hashed + ",", audience[1].Trim());
     }
 
+    private static async Task<long> PreviewCountAsync(HttpClient admin, object rule)
+    {
+        using var response = await admin.PostAsJsonAsync("/api/segments/preview", new { rule });
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+        return body.GetProperty("count").GetInt64();
+    }
+
     [Fact]
     public async Task A_membership_changes_within_a_second_of_the_event_and_the_change_is_an_event()
     {
         var (_, admin, writeKey) = await Host.CreateWorkspaceAsync("seg-live-" + Guid.NewGuid().ToString("N")[..6]);
+        var everyone = new { metric = "events", op = "gte", value = 0 };
+        Assert.Equal(0, await PreviewCountAsync(admin, everyone));
         var ids = await ScriptPopulationAsync(writeKey, admin, "live");
+        Assert.Equal(6, await PreviewCountAsync(admin, everyone));
         await CreateAsync(admin, "browsers", new { @event = "Product Viewed", within = "P7D", op = "gte", value = 3 });
         await BackfilledAsync(admin, "browsers");
         Assert.DoesNotContain(ids["u5"], await MembersAsync(admin, "browsers"));

@@ -41,7 +41,7 @@ internal sealed class FactsIndex(SegmentStore store, FactsWriter writer)
             }
         }
 
-        var from = facts.Loaded ? facts.LastUpdatedAt - ReadBackMilliseconds : long.MinValue;
+        var from = facts.LastUpdatedAt == long.MinValue ? long.MinValue : facts.LastUpdatedAt - ReadBackMilliseconds;
         await foreach (var (customerId, json, updatedAt) in store.FactsSinceAsync(workspaceId, from, cancellationToken))
         {
             var row = CustomerFacts.FromJson(json);
