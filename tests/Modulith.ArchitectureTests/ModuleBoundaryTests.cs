@@ -11,6 +11,7 @@ public sealed class ModuleBoundaryTests
     private static readonly Assembly Customers = typeof(Modulith.Customers.CustomersModule).Assembly;
     private static readonly Assembly Leads = typeof(Modulith.Leads.LeadsModule).Assembly;
     private static readonly Assembly Segmentation = typeof(Modulith.Segmentation.SegmentationModule).Assembly;
+    private static readonly Assembly Attribution = typeof(Modulith.Attribution.AttributionModule).Assembly;
     private static readonly Assembly SharedKernel = typeof(Modulith.SharedKernel.Storage.Database).Assembly;
 
     public static TheoryData<string, string, string[]> ModulePairs => new()
@@ -36,6 +37,16 @@ public sealed class ModuleBoundaryTests
         { "Modulith.Ingestion", "Modulith.Segmentation", [] },
         { "Modulith.Workspaces", "Modulith.Segmentation", [] },
         { "Modulith.Leads", "Modulith.Segmentation", [] },
+        { "Modulith.Attribution", "Modulith.Customers", ["Modulith.Customers.Contracts"] },
+        { "Modulith.Attribution", "Modulith.Workspaces", ["Modulith.Workspaces.Contracts"] },
+        { "Modulith.Attribution", "Modulith.Ingestion", ["Modulith.Ingestion.Contracts"] },
+        { "Modulith.Attribution", "Modulith.Leads", ["Modulith.Leads.Contracts"] },
+        { "Modulith.Attribution", "Modulith.Segmentation", ["Modulith.Segmentation.Contracts"] },
+        { "Modulith.Customers", "Modulith.Attribution", [] },
+        { "Modulith.Ingestion", "Modulith.Attribution", [] },
+        { "Modulith.Workspaces", "Modulith.Attribution", [] },
+        { "Modulith.Leads", "Modulith.Attribution", [] },
+        { "Modulith.Segmentation", "Modulith.Attribution", [] },
     };
 
     [Theory]
@@ -56,7 +67,7 @@ public sealed class ModuleBoundaryTests
     public void The_shared_kernel_depends_on_no_module()
     {
         var result = Types.InAssembly(SharedKernel).ShouldNot()
-            .HaveDependencyOnAny("Modulith.Workspaces", "Modulith.Ingestion", "Modulith.Customers", "Modulith.Leads", "Modulith.Segmentation", "Modulith.Host").GetResult();
+            .HaveDependencyOnAny("Modulith.Workspaces", "Modulith.Ingestion", "Modulith.Customers", "Modulith.Leads", "Modulith.Segmentation", "Modulith.Attribution", "Modulith.Host").GetResult();
         Assert.True(result.IsSuccessful, string.Join(", ", result.FailingTypeNames ?? []));
     }
 
@@ -66,6 +77,7 @@ public sealed class ModuleBoundaryTests
     [InlineData("Modulith.Customers")]
     [InlineData("Modulith.Leads")]
     [InlineData("Modulith.Segmentation")]
+    [InlineData("Modulith.Attribution")]
     public void Only_contracts_and_the_module_entry_point_are_public(string module)
     {
         var assembly = AssemblyOf(module);
@@ -85,6 +97,7 @@ public sealed class ModuleBoundaryTests
     [InlineData("Modulith.Customers")]
     [InlineData("Modulith.Leads")]
     [InlineData("Modulith.Segmentation")]
+    [InlineData("Modulith.Attribution")]
     public void Module_classes_that_are_not_contracts_are_sealed(string module)
     {
         var open = AssemblyOf(module).GetTypes()
@@ -111,6 +124,7 @@ public sealed class ModuleBoundaryTests
         "Modulith.Customers" => Customers,
         "Modulith.Leads" => Leads,
         "Modulith.Segmentation" => Segmentation,
+        "Modulith.Attribution" => Attribution,
         _ => throw new ArgumentOutOfRangeException(nameof(module)),
     };
 }

@@ -7,7 +7,8 @@ namespace Modulith.Customers.Contracts;
 /// <param name="Name">The event or page name.</param>
 /// <param name="Timestamp">When it happened.</param>
 /// <param name="Payload">The stored Segment-shaped event (JSON).</param>
-public sealed record ActivityEvent(string MessageId, long Sequence, string Type, string? Name, DateTimeOffset Timestamp, string Payload);
+/// <param name="Touchpoint">The marketing touch this event recorded (a visit with its source), if it recorded one.</param>
+public sealed record ActivityEvent(string MessageId, long Sequence, string Type, string? Name, DateTimeOffset Timestamp, string Payload, CustomerTouchpoint? Touchpoint = null);
 
 /// <summary>What observers need of the profile after the events were applied.</summary>
 /// <param name="HasEmail">An email is known.</param>

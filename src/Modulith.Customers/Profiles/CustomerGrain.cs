@@ -129,7 +129,7 @@ internal sealed class CustomerGrain(
         {
             // Redelivered events go to observers too: an observer may have failed after this grain applied them.
             var activity = new Contracts.CustomerActivity(Key.Workspace, S.Id,
-                events.Select(e => new Contracts.ActivityEvent(e.MessageId, e.Sequence, e.Type, e.Name, e.Timestamp, e.Payload)).ToList(), Snapshot(S));
+                events.Select(e => new Contracts.ActivityEvent(e.MessageId, e.Sequence, e.Type, e.Name, e.Timestamp, e.Payload, TouchOf(e.MessageId))).ToList(), Snapshot(S));
             foreach (var observer in _observers)
             {
                 await observer.OnActivityAsync(activity);
@@ -291,6 +291,21 @@ internal sealed class CustomerGrain(
         await state.WriteStateAsync();
         _lastSummary = null;
         return new ErasedData(identities, customers);
+    }
+
+    private Contracts.CustomerTouchpoint? TouchOf(string messageId)
+    {
+        // Recent touches are at the end; only events of this batch are looked up.
+        for (var i = S.Touchpoints.Count - 1; i >= 0; i--)
+        {
+            var t = S.Touchpoints[i];
+            if (t.MessageId == messageId)
+            {
+                return new Contracts.CustomerTouchpoint(t.At, t.Channel, t.Source, t.Medium, t.Campaign, t.Referrer, t.ClickId, t.LandingPage);
+            }
+        }
+
+        return null;
     }
 
     private static Contracts.CustomerSnapshot Snapshot(CustomerState s)

@@ -1,3 +1,4 @@
+using Modulith.Attribution;
 using Modulith.Customers;
 using Modulith.Host.Storage;
 using Modulith.Ingestion;
@@ -21,6 +22,7 @@ internal static class MigrateCommand
         builder.AddCustomers();
         builder.AddLeads();
         builder.AddSegmentation();
+        builder.AddAttribution();
         builder.Services.AddSingleton<ISchemaContributor, Connectors.Instances.ConnectorInstanceSchema>();
         builder.Services.AddSingleton<ISchemaContributor, Connectors.Messaging.OutboxSchema>();
         using var host = builder.Build();

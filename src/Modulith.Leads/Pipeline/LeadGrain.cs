@@ -185,6 +185,7 @@ internal sealed partial class LeadGrain(
 
         S.History.Add(new StageChange(S.Stage, S.Stage, now, by, $"contact{(channel is null ? string.Empty : " by " + channel)}{(note is null ? string.Empty : ": " + note)}"));
         await SaveAsync();
+        await sla.PublishContactAsync(Key.Workspace, Key.Customer, S, now, channel);
         return LeadActionResult.Ok(View());
     }
 

@@ -76,6 +76,20 @@ internal static class LeadReportMath
     public static double? NearestRank(IReadOnlyList<double> sorted, double percentile) =>
         sorted.Count == 0 ? null : sorted[Math.Max(0, (int)Math.Ceiling(percentile * sorted.Count) - 1)];
 
+    /// <summary>The period's funnel (by the time each step happened) and SLA over every rep.</summary>
+    public static LeadFunnelSummary Funnel(IReadOnlyList<LeadFacts> leads, DateTimeOffset from, DateTimeOffset to)
+    {
+        bool In(DateTimeOffset? at) => at is { } value && value >= from && value < to;
+        var mqls = leads.Where(l => In(l.MqlAt ?? l.SqlAt)).ToList();
+        var sqls = leads.Where(l => In(l.SqlAt)).ToList();
+        var rows = Sla(leads, _ => "all", from, to);
+        var sla = rows.Count > 0 ? rows[0] : null;
+        return new LeadFunnelSummary(
+            leads.Count(l => In(l.CreatedAt)), mqls.Count, sqls.Count, leads.Count(l => In(l.CustomerAt)),
+            Rate(mqls.Count(l => l.SqlAt is not null), mqls.Count), Rate(sqls.Count(l => l.CustomerAt is not null), sqls.Count),
+            sla?.Clocks ?? 0, sla?.Met ?? 0, sla?.Breached ?? 0, sla?.Attainment, sla?.MedianSecondsToContact, sla?.P90SecondsToContact);
+    }
+
     private static double? Rate(int part, int whole) => whole == 0 ? null : Math.Round((double)part / whole, 4);
 
     /// <summary>Renders rows as RFC 4180 CSV.</summary>
@@ -121,7 +135,7 @@ internal sealed class LeadReportStore(Database database)
                    customer_at, sla_started_at, sla_due_at, first_contact_at, breached
             FROM leads
             WHERE workspace_id = @ws AND ((created_at >= @from AND created_at < @to) OR (mql_at >= @from AND mql_at < @to)
-                OR (sql_at >= @from AND sql_at < @to) OR (sla_started_at >= @from AND sla_started_at < @to))
+                OR (sql_at >= @from AND sql_at < @to) OR (sla_started_at >= @from AND sla_started_at < @to) OR (customer_at >= @from AND customer_at < @to))
             """).With("ws", workspaceId).With("from", from.ToUnixTimeMilliseconds()).With("to", to.ToUnixTimeMilliseconds());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<LeadFacts>();
@@ -137,4 +151,14 @@ internal sealed class LeadReportStore(Database database)
 
     private static DateTimeOffset? At(object value) =>
         value is DBNull ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value, CultureInfo.InvariantCulture));
+}
+
+internal sealed class LeadReporting(LeadReportStore store) : ILeadReporting
+{
+    public async Task<LeadFunnelSummary> FunnelAsync(string workspaceId, DateTimeOffset from, DateTimeOffset to, string? channel, string? campaign, CancellationToken cancellationToken = default)
+    {
+        var leads = (await store.ReadAsync(workspaceId, from, to, cancellationToken))
+            .Where(l => (channel is null || l.Channel == channel) && (campaign is null || l.Campaign == campaign)).ToList();
+        return LeadReportMath.Funnel(leads, from, to);
+    }
 }

@@ -165,6 +165,15 @@ internal sealed partial class SlaEngine(
     public Task NotifyAssignedAsync(string workspaceId, string leadId, LeadState s, Assignment assignment) =>
         NotifyAsync(workspaceId, leadId, s, "assigned", assignment.RepId, $"Lead assigned to {assignment.RepId}: {assignment.Reason}", s.Sla, null);
 
+    public async Task PublishContactAsync(string workspaceId, string leadId, LeadState s, DateTimeOffset at, string? channel)
+    {
+        var leadEvent = new LeadEvent("contacted", workspaceId, leadId, at, s.Stage, s.OwnerId, channel ?? "contact");
+        foreach (var observer in _observers)
+        {
+            await observer.OnLeadEventAsync(leadEvent);
+        }
+    }
+
     public async Task PublishStageAsync(string workspaceId, string leadId, LeadState s, StageChange change)
     {
         var leadEvent = new LeadEvent("stage_changed", workspaceId, leadId, change.At, s.Stage, s.OwnerId, $"{change.From} -> {change.To}: {change.Reason}");
