@@ -202,6 +202,46 @@ public sealed class SegmentTests(SqliteHostFixture fixture) : IClassFixture<Sqli
     }
 
     [Fact]
+    public async Task A_time_based_exit_comes_due_while_the_host_is_down_and_happens_after_the_restart()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "modulith-segments-" + Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string?>
+        {
+            ["Modulith:Bootstrap:AdminKey"] = "mk_seg_" + Guid.NewGuid().ToString("N"),
+            ["Modulith:Bootstrap:WriteKey"] = "wk_seg_" + Guid.NewGuid().ToString("N"),
+        };
+        DateTimeOffset viewedAt;
+        string id;
+        await using (var host = TestHost.StartSqlite(data, settings))
+        {
+            var admin = host.Admin();
+            await CreateAsync(admin, "browsing", new { @event = "Product Viewed", within = "PT8S" });
+            viewedAt = DateTimeOffset.UtcNow;
+            var batch = new JsonObject { ["batch"] = new JsonArray(Track("restart-u1", "Product Viewed", viewedAt)) };
+            await host.SendOkAsync("/v1/batch", batch.ToJsonString(), settings["Modulith:Bootstrap:WriteKey"]);
+            await host.DrainAsync();
+            id = (await host.FindCustomerAsync("userId=restart-u1", admin))!;
+            await Eventually.UntilAsync(() => MembersAsync(admin, "browsing"), m => m.Contains(id), TimeSpan.FromSeconds(3), _ => "did not enter");
+        }
+
+        // Down for longer than the rest of the window: only the stored due time can bring the exit back.
+        await Task.Delay(viewedAt.AddSeconds(9) - DateTimeOffset.UtcNow);
+        await using (var restarted = TestHost.StartSqlite(data, settings))
+        {
+            var restartedAt = DateTimeOffset.UtcNow;
+            var admin = restarted.Admin();
+            var changes = await Eventually.UntilAsync(
+                () => admin.GetFromJsonAsync<JsonElement>("/api/segments/browsing/changes"),
+                c => c.EnumerateArray().Any(e => e.GetProperty("kind").GetString() == "exited"),
+                TimeSpan.FromSeconds(15),
+                c => $"No exit after the restart: {c}");
+            var exitedAt = changes.EnumerateArray().First(e => e.GetProperty("kind").GetString() == "exited").GetProperty("at").GetDateTimeOffset();
+            Assert.True(exitedAt >= viewedAt.AddSeconds(8) && exitedAt - restartedAt < TimeSpan.FromSeconds(5), $"due {viewedAt.AddSeconds(8):O}, restarted {restartedAt:O}, exited {exitedAt:O}");
+            Assert.Empty(await MembersAsync(admin, "browsing"));
+        }
+    }
+
+    [Fact]
     public async Task Invalid_rules_get_a_400_listing_what_is_wrong_and_nothing_is_stored()
     {
         var (_, admin, _) = await Host.CreateWorkspaceAsync("seg-bad-" + Guid.NewGuid().ToString("N")[..6]);
