@@ -3,7 +3,6 @@ using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using System.Xml;
 using CsvHelper;
 using CsvHelper.Configuration;
 using Microsoft.AspNetCore.Builder;
@@ -15,6 +14,7 @@ using Modulith.Attribution.Kpis;
 using Modulith.Attribution.Models;
 using Modulith.Attribution.Storage;
 using Modulith.SharedKernel.Security;
+using Modulith.SharedKernel.Time;
 using Modulith.SharedKernel.Web;
 
 namespace Modulith.Attribution.Endpoints;
@@ -149,7 +149,7 @@ internal static partial class AttributionEndpoints
         TypedResults.Ok(ToSettings(await store.SettingsAsync(user.WorkspaceId(), cancellationToken)));
 
     private static AttributionSettings ToSettings(ModelSettings s) =>
-        new(XmlConvert.ToString(s.Lookback), s.PositionFirst, s.PositionLast, XmlConvert.ToString(s.HalfLife));
+        new(IsoDuration.Format(s.Lookback), s.PositionFirst, s.PositionLast, IsoDuration.Format(s.HalfLife));
 
     private static async Task<Results<Ok<AttributionSettings>, ProblemHttpResult>> PutSettingsAsync(AttributionSettings body, ClaimsPrincipal user, AttributionStore store)
     {
@@ -162,16 +162,9 @@ internal static partial class AttributionEndpoints
                 return fallback;
             }
 
-            try
+            if (IsoDuration.Parse(text) is { } value && value > TimeSpan.Zero && value <= TimeSpan.FromDays(365))
             {
-                var value = XmlConvert.ToTimeSpan(text);
-                if (value > TimeSpan.Zero && value <= TimeSpan.FromDays(365))
-                {
-                    return value;
-                }
-            }
-            catch (FormatException)
-            {
+                return value;
             }
 
             errors.Add($"'{name}' must be an ISO 8601 duration more than zero and at most P365D.");

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Modulith.Leads.Pipeline;
 using Modulith.Leads.Storage;
+using Modulith.SharedKernel.Time;
 
 namespace Modulith.Leads.Sla;
 
@@ -18,32 +19,12 @@ internal sealed partial class LeadTimerScanner(LeadTimerStore timers, IGrainFact
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Delay(TimeSpan.FromSeconds(1), clock, stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
+        await BackgroundLoops.RepeatAsync(Interval, async token =>
         {
-            try
-            {
-                var due = await timers.DueAsync(clock.GetUtcNow() + LookAhead, 500, stoppingToken);
-                await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = stoppingToken },
-                    async (timer, _) => await grains.GetGrain<ILeadGrain>($"{timer.WorkspaceId}/{timer.LeadId}").FireDueTimersAsync());
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception exception)
-            {
-                LogScanFailed(exception);
-            }
-
-            try
-            {
-                await Task.Delay(Interval, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+            var due = await timers.DueAsync(clock.GetUtcNow() + LookAhead, 500, token);
+            await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = token },
+                async (timer, _) => await grains.GetGrain<ILeadGrain>($"{timer.WorkspaceId}/{timer.Key}").FireDueTimersAsync());
+        }, LogScanFailed, clock, stoppingToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Waking due lead timers failed; trying again")]

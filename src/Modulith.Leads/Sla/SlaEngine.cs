@@ -1,11 +1,11 @@
 using System.Text.Json;
-using System.Xml;
 using Microsoft.Extensions.Logging;
 using Modulith.Leads.Contracts;
 using Modulith.Leads.Pipeline;
 using Modulith.Leads.Scoring;
 using Modulith.Leads.Storage;
 using Modulith.SharedKernel.Messaging;
+using Modulith.SharedKernel.Time;
 
 namespace Modulith.Leads.Sla;
 
@@ -29,22 +29,7 @@ internal sealed partial class SlaEngine(
 {
     private readonly ILeadEventObserver[] _observers = observers.ToArray();
 
-    public static TimeSpan? ParseDuration(string? iso)
-    {
-        if (string.IsNullOrWhiteSpace(iso))
-        {
-            return null;
-        }
-
-        try
-        {
-            return XmlConvert.ToTimeSpan(iso);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
+    public static TimeSpan? ParseDuration(string? iso) => IsoDuration.Parse(iso);
 
     /// <summary>The policy for a lead entering <paramref name="stage"/>: the matching one with the highest priority.</summary>
     public static SlaPolicy? PolicyFor(SlaAgreement agreement, string stage, ProfileFacts profile) =>

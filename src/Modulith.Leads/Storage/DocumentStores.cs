@@ -88,28 +88,10 @@ internal sealed class SlaAgreementStore(Database database, TimeProvider clock)
 /// <summary>The next SLA time of every lead with a running clock: the durable side of the timers.</summary>
 internal sealed class LeadTimerStore(Database database)
 {
-    public async Task SetAsync(string workspaceId, string leadId, DateTimeOffset? due)
-    {
-        await using var connection = await database.OpenAsync();
-        await using var command = due is { } at
-            ? connection.Command("INSERT INTO lead_timers (workspace_id, lead_id, due_at) VALUES (@ws, @id, @due) ON CONFLICT (workspace_id, lead_id) DO UPDATE SET due_at = excluded.due_at")
-                .With("ws", workspaceId).With("id", leadId).With("due", at.ToUnixTimeMilliseconds())
-            : connection.Command("DELETE FROM lead_timers WHERE workspace_id = @ws AND lead_id = @id").With("ws", workspaceId).With("id", leadId);
-        await command.ExecuteNonQueryAsync();
-    }
+    private readonly DueTimeTable _table = new(database, "lead_timers", "lead_id");
 
-    public async Task<IReadOnlyList<(string WorkspaceId, string LeadId)>> DueAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command("SELECT workspace_id, lead_id FROM lead_timers WHERE due_at <= @until ORDER BY due_at LIMIT @limit")
-            .With("until", until.ToUnixTimeMilliseconds()).With("limit", limit);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var due = new List<(string, string)>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            due.Add((reader.GetString(0), reader.GetString(1)));
-        }
+    public Task SetAsync(string workspaceId, string leadId, DateTimeOffset? due) => _table.SetAsync(workspaceId, leadId, due);
 
-        return due;
-    }
+    public Task<IReadOnlyList<(string WorkspaceId, string Key)>> DueAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
+        _table.DueAsync(until, limit, cancellationToken);
 }

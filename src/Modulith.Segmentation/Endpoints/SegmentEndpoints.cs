@@ -17,6 +17,7 @@ using Modulith.Segmentation.Segments.Preview;
 using Modulith.Segmentation.Segments.Rules;
 using Modulith.SharedKernel;
 using Modulith.SharedKernel.Security;
+using Modulith.SharedKernel.Time;
 using Modulith.SharedKernel.Web;
 
 namespace Modulith.Segmentation.Endpoints;
@@ -350,7 +351,7 @@ internal static partial class SegmentEndpoints
                 return fallback;
             }
 
-            if (RuleParser.Duration(value) is { } parsed && parsed > TimeSpan.Zero)
+            if (IsoDuration.Parse(value) is { } parsed && parsed > TimeSpan.Zero)
             {
                 return parsed;
             }
@@ -377,7 +378,7 @@ internal static partial class SegmentEndpoints
     }
 
     private static LifecycleSettings ToSettings(LifecycleWindows windows) =>
-        new(System.Xml.XmlConvert.ToString(windows.New), System.Xml.XmlConvert.ToString(windows.Active), System.Xml.XmlConvert.ToString(windows.Lost));
+        new(IsoDuration.Format(windows.New), IsoDuration.Format(windows.Active), IsoDuration.Format(windows.Lost));
 
     private static async Task<Results<Ok<RfmSummary>, ProblemHttpResult>> RfmAsync(ClaimsPrincipal user, ScoresService scores, CancellationToken cancellationToken) =>
         await scores.LatestAsync(user.WorkspaceId(), cancellationToken) is { } summary

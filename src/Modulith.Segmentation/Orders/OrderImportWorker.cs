@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Modulith.Ingestion.Contracts;
+using Modulith.SharedKernel.Time;
 
 namespace Modulith.Segmentation.Orders;
 
@@ -20,37 +21,17 @@ internal sealed partial class OrderImportWorker(
     /// <summary>Starts work on a new import at once instead of at the next poll.</summary>
     public void Wake() => _wake.Release();
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        BackgroundLoops.ClaimAsync(async token =>
         {
-            try
+            if (await imports.ClaimAsync(Lease, token) is not { } job)
             {
-                if (await imports.ClaimAsync(Lease, stoppingToken) is { } job)
-                {
-                    await RunAsync(job, stoppingToken);
-                    continue;
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception exception)
-            {
-                LogImportLoopFailed(exception);
+                return false;
             }
 
-            try
-            {
-                await _wake.WaitAsync(Idle, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+            await RunAsync(job, token);
+            return true;
+        }, _wake, Idle, LogImportLoopFailed, stoppingToken);
 
     private async Task RunAsync(OrderImportJob job, CancellationToken stoppingToken)
     {

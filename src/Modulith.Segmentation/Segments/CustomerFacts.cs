@@ -42,50 +42,41 @@ internal sealed class CustomerFacts
     /// <summary>Copies what rules read from the snapshot the customer's grain passes to observers.</summary>
     public void Update(CustomerSnapshot snapshot)
     {
-        var orders = snapshot.Orders;
-        Orders = orders.Count;
-        Revenue = (double)orders.Revenue;
-        Refunded = (double)orders.Refunded;
-        Currency = orders.Currency;
-        FirstOrderAt = orders.FirstOrderAt;
-        LastOrderAt = orders.LastOrderAt;
-        FirstSeen = snapshot.FirstSeen;
-        LastSeen = snapshot.LastSeen;
-        var metrics = snapshot.Metrics;
-        Sessions = metrics.Sessions;
-        PageViews = metrics.PageViews;
-        ProductViews = metrics.ProductViews;
-        Events = metrics.Events;
-        TimeOnSiteSeconds = metrics.TimeOnSiteSeconds;
+        Counts(snapshot.Orders, snapshot.Metrics, snapshot.FirstSeen, snapshot.LastSeen);
         Traits = snapshot.Traits.Where(t => t.Value.Length <= MaxTraitLength).Take(MaxTraits).ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
         Consents = new Dictionary<string, bool>(snapshot.Consents, StringComparer.Ordinal);
-        Channel = snapshot.FirstTouch?.Channel;
-        UtmSource = snapshot.FirstTouch?.Source;
-        Campaign = snapshot.FirstTouch?.Campaign;
+        FirstTouch(snapshot.FirstTouch);
     }
 
     /// <summary>Copies what rules read from the single customer view (when the grain starts without an event).</summary>
     public void Update(CustomerProfile profile)
     {
-        var orders = profile.Orders;
+        Counts(profile.Orders, profile.Metrics, profile.FirstSeen, profile.LastSeen);
+        Traits = profile.Traits.Select(t => (t.Key, Raw: t.Value.GetRawText())).Where(t => t.Raw.Length <= MaxTraitLength).Take(MaxTraits)
+            .ToDictionary(t => t.Key, t => t.Raw, StringComparer.Ordinal);
+        Consents = profile.Consents.ToDictionary(c => c.Key, c => c.Value.Granted, StringComparer.Ordinal);
+        FirstTouch(profile.Touchpoints.Count > 0 ? profile.Touchpoints[0] : null);
+    }
+
+    private void Counts(CustomerOrders orders, CustomerMetrics metrics, DateTimeOffset? firstSeen, DateTimeOffset? lastSeen)
+    {
         Orders = orders.Count;
         Revenue = (double)orders.Revenue;
         Refunded = (double)orders.Refunded;
         Currency = orders.Currency;
         FirstOrderAt = orders.FirstOrderAt;
         LastOrderAt = orders.LastOrderAt;
-        FirstSeen = profile.FirstSeen;
-        LastSeen = profile.LastSeen;
-        var metrics = profile.Metrics;
+        FirstSeen = firstSeen;
+        LastSeen = lastSeen;
         Sessions = metrics.Sessions;
         PageViews = metrics.PageViews;
         ProductViews = metrics.ProductViews;
         Events = metrics.Events;
         TimeOnSiteSeconds = metrics.TimeOnSiteSeconds;
-        Traits = profile.Traits.Select(t => (t.Key, Raw: t.Value.GetRawText())).Where(t => t.Raw.Length <= MaxTraitLength).Take(MaxTraits)
-            .ToDictionary(t => t.Key, t => t.Raw, StringComparer.Ordinal);
-        Consents = profile.Consents.ToDictionary(c => c.Key, c => c.Value.Granted, StringComparer.Ordinal);
-        var first = profile.Touchpoints.Count > 0 ? profile.Touchpoints[0] : null;
+    }
+
+    private void FirstTouch(CustomerTouchpoint? first)
+    {
         Channel = first?.Channel;
         UtmSource = first?.Source;
         Campaign = first?.Campaign;

@@ -23,6 +23,8 @@ internal sealed class SegmentStore(Database database)
     public const string Running = "running";
     public const string Completed = "completed";
 
+    private readonly DueTimeTable _timers = new(database, "segment_timers", "customer_id");
+
     private const string SegmentColumns =
         "segment_id, name, description, rule, version, member_count, backfill_status, backfill_total, backfill_done, created_at, updated_at";
 
@@ -285,31 +287,10 @@ internal sealed class SegmentStore(Database database)
         }
     }
 
-    public async Task SetTimerAsync(string workspaceId, string customerId, DateTimeOffset? dueAt)
-    {
-        await using var connection = await database.OpenAsync();
-        await using var command = dueAt is { } due
-            ? connection.Command("INSERT INTO segment_timers (workspace_id, customer_id, due_at) VALUES (@ws, @c, @due) ON CONFLICT (workspace_id, customer_id) DO UPDATE SET due_at = excluded.due_at")
-                .With("due", due.ToUnixTimeMilliseconds())
-            : connection.Command("DELETE FROM segment_timers WHERE workspace_id = @ws AND customer_id = @c");
-        command.With("ws", workspaceId).With("c", customerId);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task SetTimerAsync(string workspaceId, string customerId, DateTimeOffset? dueAt) => _timers.SetAsync(workspaceId, customerId, dueAt);
 
-    public async Task<IReadOnlyList<(string WorkspaceId, string CustomerId)>> DueTimersAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command("SELECT workspace_id, customer_id FROM segment_timers WHERE due_at <= @until ORDER BY due_at LIMIT @limit")
-            .With("until", until.ToUnixTimeMilliseconds()).With("limit", limit);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var due = new List<(string, string)>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            due.Add((reader.GetString(0), reader.GetString(1)));
-        }
-
-        return due;
-    }
+    public Task<IReadOnlyList<(string WorkspaceId, string Key)>> DueTimersAsync(DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
+        _timers.DueAsync(until, limit, cancellationToken);
 
     public async Task<LifecycleWindows> LifecycleAsync(string workspaceId, CancellationToken cancellationToken = default)
     {

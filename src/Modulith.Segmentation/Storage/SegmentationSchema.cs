@@ -104,23 +104,9 @@ internal sealed class SegmentationSchema : ISchemaContributor
         );
         """;
 
-    private const string ChangesSqlite = """
+    private const string Changes = """
         CREATE TABLE segment_changes (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            workspace_id TEXT NOT NULL,
-            segment_id TEXT NOT NULL,
-            customer_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            at BIGINT NOT NULL,
-            relayed INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE INDEX ix_segment_changes_pending ON segment_changes(seq) WHERE relayed = 0;
-        CREATE INDEX ix_segment_changes_segment ON segment_changes(workspace_id, segment_id, seq);
-        """;
-
-    private const string ChangesPostgreSql = """
-        CREATE TABLE segment_changes (
-            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            seq {identity},
             workspace_id TEXT NOT NULL,
             segment_id TEXT NOT NULL,
             customer_id TEXT NOT NULL,
@@ -135,6 +121,7 @@ internal sealed class SegmentationSchema : ISchemaContributor
     public IEnumerable<SchemaScript> Scripts { get; } =
     [
         new("segmentation", 1, "order history for customer value, order imports", Orders.Replace("DOUBLE PRECISION", "REAL", StringComparison.Ordinal), Orders),
-        new("segmentation", 2, "segments, members, membership changes, facts for previews, timers, lifecycle settings, RFM and value scores", Segments + ChangesSqlite, Segments + ChangesPostgreSql),
+        new("segmentation", 2, "segments, members, membership changes, facts for previews, timers, lifecycle settings, RFM and value scores", Segments + Changes.Replace("{identity}", "INTEGER PRIMARY KEY AUTOINCREMENT", StringComparison.Ordinal),
+            Segments + Changes.Replace("{identity}", "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY", StringComparison.Ordinal)),
     ];
 }

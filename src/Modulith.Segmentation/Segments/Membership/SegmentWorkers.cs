@@ -9,6 +9,7 @@ using Modulith.Ingestion.Contracts;
 using Modulith.Leads.Contracts;
 using Modulith.Segmentation.Contracts;
 using Modulith.Segmentation.Segments.Preview;
+using Modulith.SharedKernel.Time;
 
 namespace Modulith.Segmentation.Segments.Membership;
 
@@ -21,35 +22,13 @@ internal sealed partial class SegmentTimerScanner(SegmentStore store, IGrainFact
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan LookAhead = TimeSpan.FromSeconds(2);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        BackgroundLoops.RepeatAsync(Interval, async token =>
         {
-            try
-            {
-                var due = await store.DueTimersAsync(clock.GetUtcNow() + LookAhead, 1_000, stoppingToken);
-                await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = stoppingToken },
-                    async (timer, _) => await grains.GetGrain<ICustomerSegmentsGrain>($"{timer.WorkspaceId}/{timer.CustomerId}").WakeAsync());
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception exception)
-            {
-                LogScanFailed(exception);
-            }
-
-            try
-            {
-                await Task.Delay(Interval, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+            var due = await store.DueTimersAsync(clock.GetUtcNow() + LookAhead, 1_000, token);
+            await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = token },
+                async (timer, _) => await grains.GetGrain<ICustomerSegmentsGrain>($"{timer.WorkspaceId}/{timer.Key}").WakeAsync());
+        }, LogScanFailed, clock, stoppingToken);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Waking due segment timers failed; trying again")]
     private partial void LogScanFailed(Exception exception);
@@ -66,37 +45,17 @@ internal sealed partial class SegmentBackfillWorker(
 
     public void Wake() => _wake.Release();
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        BackgroundLoops.ClaimAsync(async token =>
         {
-            try
+            if (await store.ClaimBackfillAsync(clock.GetUtcNow(), Lease, token) is not { } job)
             {
-                if (await store.ClaimBackfillAsync(clock.GetUtcNow(), Lease, stoppingToken) is { } job)
-                {
-                    await RunAsync(job, stoppingToken);
-                    continue;
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception exception)
-            {
-                LogBackfillFailed(exception);
+                return false;
             }
 
-            try
-            {
-                await _wake.WaitAsync(Idle, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+            await RunAsync(job, token);
+            return true;
+        }, _wake, Idle, LogBackfillFailed, stoppingToken);
 
     private async Task RunAsync(BackfillJob job, CancellationToken stoppingToken)
     {

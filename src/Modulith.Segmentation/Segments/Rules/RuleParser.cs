@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Xml;
+using Modulith.SharedKernel.Time;
 
 namespace Modulith.Segmentation.Segments.Rules;
 
@@ -335,22 +335,7 @@ internal sealed class RuleParser
         _ => "text, number or boolean",
     };
 
-    public static TimeSpan? Duration(string? iso)
-    {
-        if (string.IsNullOrWhiteSpace(iso))
-        {
-            return null;
-        }
-
-        try
-        {
-            return XmlConvert.ToTimeSpan(iso);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
+    public static TimeSpan? Duration(string? iso) => IsoDuration.Parse(iso);
 
     private static string Quote(JsonElement element)
     {
