@@ -15,9 +15,30 @@ internal sealed record StoredConversion(string Id, string CustomerId, string Kin
 /// <summary>One stored day of spend.</summary>
 internal sealed record StoredSpend(DateOnly Day, string Channel, string Campaign, string Currency, decimal Amount);
 
-internal sealed class AttributionStore(Database database)
+/// <summary>A touch to record.</summary>
+internal sealed record NewTouch(string WorkspaceId, string TouchId, string CustomerId, DateTimeOffset At, string Channel, string? Source, string? Medium, string? Campaign, string Kind);
+
+internal sealed class AttributionStore
 {
-    public async Task AddTouchesAsync(string workspaceId, IReadOnlyList<(string TouchId, string CustomerId, DateTimeOffset At, string Channel, string? Source, string? Medium, string? Campaign, string Kind)> touches)
+    private readonly Database database;
+    private readonly GroupCommit<NewTouch> _touches;
+    private readonly GroupCommit<(string WorkspaceId, StoredConversion Conversion)> _conversions;
+
+    public AttributionStore(Database database)
+    {
+        this.database = database;
+        _touches = new GroupCommit<NewTouch>(InsertTouchesAsync);
+        _conversions = new GroupCommit<(string, StoredConversion)>(InsertConversionsAsync);
+    }
+
+    /// <summary>Records touches (idempotent by touch id); concurrent callers share one transaction.</summary>
+    public Task AddTouchesAsync(IReadOnlyList<NewTouch> touches) => _touches.WriteAsync(touches);
+
+    /// <summary>Records conversions (idempotent by conversion id); concurrent callers share one transaction.</summary>
+    public Task AddConversionsAsync(string workspaceId, IReadOnlyList<StoredConversion> conversions) =>
+        _conversions.WriteAsync(conversions.Select(c => (workspaceId, c)).ToList());
+
+    private async Task InsertTouchesAsync(IReadOnlyList<NewTouch> touches)
     {
         await using var connection = await database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
@@ -26,7 +47,7 @@ internal sealed class AttributionStore(Database database)
             await using var command = connection.Command(
                 "INSERT INTO attribution_touches (workspace_id, touch_id, customer_id, at, channel, source, medium, campaign, kind) " +
                 "VALUES (@ws, @id, @c, @at, @channel, @source, @medium, @campaign, @kind) ON CONFLICT (workspace_id, touch_id) DO NOTHING", transaction)
-                .With("ws", workspaceId).With("id", t.TouchId).With("c", t.CustomerId).With("at", t.At.ToUnixTimeMilliseconds()).With("channel", t.Channel)
+                .With("ws", t.WorkspaceId).With("id", t.TouchId).With("c", t.CustomerId).With("at", t.At.ToUnixTimeMilliseconds()).With("channel", t.Channel)
                 .With("source", t.Source).With("medium", t.Medium).With("campaign", t.Campaign).With("kind", t.Kind);
             await command.ExecuteNonQueryAsync();
         }
@@ -34,11 +55,11 @@ internal sealed class AttributionStore(Database database)
         await transaction.CommitAsync();
     }
 
-    public async Task AddConversionsAsync(string workspaceId, IReadOnlyList<StoredConversion> conversions)
+    private async Task InsertConversionsAsync(IReadOnlyList<(string WorkspaceId, StoredConversion Conversion)> conversions)
     {
         await using var connection = await database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        foreach (var c in conversions)
+        foreach (var (workspaceId, c) in conversions)
         {
             await using var command = connection.Command(
                 "INSERT INTO attribution_conversions (workspace_id, conversion_id, customer_id, kind, at, revenue, margin) " +

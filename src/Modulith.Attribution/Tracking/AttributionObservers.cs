@@ -10,13 +10,13 @@ internal sealed class TouchObserver(AttributionStore store) : ICustomerActivityO
 {
     public async Task OnActivityAsync(CustomerActivity activity)
     {
-        List<(string, string, DateTimeOffset, string, string?, string?, string?, string)>? touches = null;
+        List<NewTouch>? touches = null;
         List<StoredConversion>? orders = null;
         foreach (var e in activity.Events)
         {
             if (e.Touchpoint is { } t)
             {
-                (touches ??= []).Add(("msg:" + e.MessageId, activity.CustomerId, t.At, t.Channel, t.Source ?? ReferrerHost(t.Referrer), t.Medium, t.Campaign, "marketing"));
+                (touches ??= []).Add(new NewTouch(activity.WorkspaceId, "msg:" + e.MessageId, activity.CustomerId, t.At, t.Channel, t.Source ?? ReferrerHost(t.Referrer), t.Medium, t.Campaign, "marketing"));
             }
 
             if (e.Type == "track" && e.Name == "Order Completed")
@@ -33,7 +33,7 @@ internal sealed class TouchObserver(AttributionStore store) : ICustomerActivityO
 
         if (touches is not null)
         {
-            await store.AddTouchesAsync(activity.WorkspaceId, touches);
+            await store.AddTouchesAsync(touches);
         }
 
         if (orders is not null)
@@ -56,7 +56,7 @@ internal sealed class SalesTouchObserver(AttributionStore store) : ILeadEventObs
         {
             case "contacted":
                 var touchId = $"sales:{leadEvent.LeadId}:{leadEvent.At.ToUnixTimeMilliseconds()}";
-                await store.AddTouchesAsync(leadEvent.WorkspaceId, [(touchId, leadEvent.LeadId, leadEvent.At, Sales, leadEvent.Detail, null, null, Sales)]);
+                await store.AddTouchesAsync([new NewTouch(leadEvent.WorkspaceId, touchId, leadEvent.LeadId, leadEvent.At, Sales, leadEvent.Detail, null, null, Sales)]);
                 break;
             case "stage_changed" when leadEvent.Stage is LeadStages.Mql or LeadStages.Sql:
                 var kind = leadEvent.Stage == LeadStages.Mql ? "mql" : "sql";

@@ -7,13 +7,25 @@ namespace Modulith.Segmentation.Orders;
 internal sealed record OrderRow(string OrderKey, string CustomerId, DateTimeOffset PlacedAt, double Revenue, double? Margin, string? Currency, string? ImportId);
 
 /// <summary>Every order of the workspace, keyed by order id, with the customer it belongs to (a projection of <c>Order Completed</c> events).</summary>
-internal sealed class OrderHistoryStore(Database database)
+internal sealed class OrderHistoryStore
 {
-    public async Task UpsertAsync(string workspaceId, IReadOnlyList<OrderRow> orders)
+    private readonly Database database;
+    private readonly GroupCommit<(string WorkspaceId, OrderRow Order)> _writes;
+
+    public OrderHistoryStore(Database database)
+    {
+        this.database = database;
+        _writes = new GroupCommit<(string, OrderRow)>(InsertAsync);
+    }
+
+    /// <summary>Records orders (idempotent by order key); concurrent callers share one transaction.</summary>
+    public Task UpsertAsync(string workspaceId, IReadOnlyList<OrderRow> orders) => _writes.WriteAsync(orders.Select(o => (workspaceId, o)).ToList());
+
+    private async Task InsertAsync(IReadOnlyList<(string WorkspaceId, OrderRow Order)> orders)
     {
         await using var connection = await database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        foreach (var order in orders)
+        foreach (var (workspaceId, order) in orders)
         {
             await using var command = connection.Command("""
                 INSERT INTO customer_orders (workspace_id, order_key, customer_id, placed_at, revenue, margin, currency, import_id)

@@ -91,7 +91,9 @@ internal sealed class CustomerSegmentsGrain(
 
     public async Task ObserveAsync(SegmentInput input)
     {
-        var previous = await LoadFactsAsync();
+        // The input is the profile as it is now: no need to read the stored facts first (a new customer has none).
+        var previous = _facts;
+        _factsLoaded = true;
         var changed = false;
         if (S.SourceConnector is null && input.SourceConnector is not null)
         {

@@ -228,49 +228,55 @@ internal sealed partial class ScoresScheduler(
     SegmentStore store, ScoresService scores, IEventBacklog backlog, IOptions<SegmentationOptions> options, TimeProvider clock, ILogger<ScoresScheduler> logger) : BackgroundService
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan PeriodicCheck = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _requested = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _firstSeen = new(StringComparer.Ordinal);
+    private DateTimeOffset _lastPeriodicCheck = DateTimeOffset.MinValue;
 
     /// <summary>Asks for a recomputation once the events waiting to be applied are in.</summary>
     public void Request(string workspaceId) => _requested[workspaceId] = clock.GetUtcNow() + Tick;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        BackgroundLoops.RepeatAsync(Tick, async token =>
         {
-            try
-            {
-                await Task.Delay(Tick, clock, stoppingToken);
-                var now = clock.GetUtcNow();
-                var due = _requested.Where(r => r.Value <= now).Select(r => r.Key).ToList();
-                if (due.Count > 0 && await backlog.CountPendingAsync(stoppingToken) > 0)
-                {
-                    continue;
-                }
-
-                var interval = options.Value.ScoresInterval;
-                foreach (var (workspaceId, last) in await store.WorkspacesAsync(stoppingToken))
-                {
-                    if (now.ToUnixTimeMilliseconds() - last >= interval.TotalMilliseconds && !due.Contains(workspaceId))
-                    {
-                        due.Add(workspaceId);
-                    }
-                }
-
-                foreach (var workspaceId in due)
-                {
-                    _requested.TryRemove(workspaceId, out _);
-                    await scores.RecomputeAsync(workspaceId, stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            var now = clock.GetUtcNow();
+            var due = _requested.Where(r => r.Value <= now).Select(r => r.Key).ToList();
+            if (due.Count > 0 && await backlog.CountPendingAsync(token) > 0)
             {
                 return;
             }
-            catch (Exception exception)
+
+            if (now - _lastPeriodicCheck >= PeriodicCheck)
             {
-                LogScoresFailed(exception);
+                _lastPeriodicCheck = now;
+                due.AddRange(await PeriodicallyDueAsync(now, token));
+            }
+
+            foreach (var workspaceId in due.Distinct(StringComparer.Ordinal))
+            {
+                _requested.TryRemove(workspaceId, out _);
+                await scores.RecomputeAsync(workspaceId, token);
+            }
+        }, LogScoresFailed, clock, stoppingToken);
+
+    /// <summary>
+    /// Workspaces whose last computation is an interval old. A workspace never computed waits one interval from when this
+    /// silo first saw it, so a new workspace's first minutes are not spent on scores nobody asked for.
+    /// </summary>
+    private async Task<List<string>> PeriodicallyDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var interval = options.Value.ScoresInterval;
+        var due = new List<string>();
+        foreach (var (workspaceId, last) in await store.WorkspacesAsync(cancellationToken))
+        {
+            var since = last > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(last) : _firstSeen.TryGetValue(workspaceId, out var seen) ? seen : _firstSeen[workspaceId] = now;
+            if (now - since >= interval)
+            {
+                due.Add(workspaceId);
             }
         }
+
+        return due;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Recomputing RFM and value scores failed; retrying")]
