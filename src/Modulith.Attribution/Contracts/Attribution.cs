@@ -70,12 +70,13 @@ public sealed record KpiReport(DateTimeOffset From, DateTimeOffset To, string? C
 /// <param name="Channels">Per channel: spend / new customers attributed to it by the model.</param>
 public sealed record CacKpi(double? Blended, IReadOnlyList<ChannelCac> Channels);
 
-/// <summary>CAC of one channel.</summary>
-/// <param name="Channel">The channel.</param>
+/// <summary>CAC of one channel (or, with a campaign filter, of one campaign).</summary>
+/// <param name="Channel">The channel (null for a campaign row).</param>
 /// <param name="Spend">Its spend.</param>
 /// <param name="NewCustomers">New customers credited to it (fractional).</param>
 /// <param name="Cac">Spend / new customers.</param>
-public sealed record ChannelCac(string Channel, decimal Spend, double NewCustomers, double? Cac);
+/// <param name="Campaign">The campaign (campaign rows only).</param>
+public sealed record ChannelCac(string? Channel, decimal Spend, double NewCustomers, double? Cac, string? Campaign = null);
 
 /// <summary>CLV of the period's new customers.</summary>
 /// <param name="Average">The mean CLV.</param>
@@ -89,12 +90,13 @@ public sealed record ClvKpi(double? Average, string Basis, int Customers);
 /// <param name="Channels">Per channel with spend.</param>
 public sealed record RoasKpi(string Model, double? Total, IReadOnlyList<ChannelRoas> Channels);
 
-/// <summary>ROAS of one channel under one model.</summary>
-/// <param name="Channel">The channel.</param>
+/// <summary>ROAS of one channel (or, with a campaign filter, of one campaign) under one model.</summary>
+/// <param name="Channel">The channel (null for a campaign row).</param>
 /// <param name="Spend">Its spend.</param>
 /// <param name="Revenue">Revenue the model credits to it.</param>
 /// <param name="Roas">Revenue / spend.</param>
-public sealed record ChannelRoas(string Channel, decimal Spend, double Revenue, double? Roas);
+/// <param name="Campaign">The campaign (campaign rows only).</param>
+public sealed record ChannelRoas(string? Channel, decimal Spend, double Revenue, double? Roas, string? Campaign = null);
 
 /// <summary>Conversion rate of one channel and source.</summary>
 /// <param name="Channel">The touch channel.</param>

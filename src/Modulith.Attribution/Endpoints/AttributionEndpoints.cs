@@ -375,7 +375,7 @@ internal static class KpiCsv
         Row("cac_blended", null, r.Cac.Blended);
         foreach (var c in r.Cac.Channels)
         {
-            Row("cac", c.Channel, c.Cac);
+            Row("cac", c.Channel ?? c.Campaign, c.Cac);
         }
 
         Row("clv_average", r.Clv.Basis, r.Clv.Average);
@@ -384,7 +384,7 @@ internal static class KpiCsv
             Row("roas_" + model.Model, "total", model.Total);
             foreach (var c in model.Channels)
             {
-                Row("roas_" + model.Model, c.Channel, c.Roas);
+                Row("roas_" + model.Model, c.Channel ?? c.Campaign, c.Roas);
             }
         }
 

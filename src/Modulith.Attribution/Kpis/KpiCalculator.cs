@@ -37,7 +37,7 @@ internal sealed class KpiCalculator(AttributionStore store, AttributionService a
             {
                 var spend = spendByKey.GetValueOrDefault(k);
                 var customers = acquired.GetValueOrDefault(k).Conversions;
-                return new ChannelCac(k, spend, Math.Round(customers, 4), customers > 0 && spend > 0 ? Math.Round((double)spend / customers, 2) : null);
+                return new ChannelCac(byCampaign ? null : k, spend, Math.Round(customers, 4), customers > 0 && spend > 0 ? Math.Round((double)spend / customers, 2) : null, byCampaign ? k : null);
             })
             .ToList();
         var cac = new CacKpi(firstOrderPaths.Count > 0 && totalSpend > 0 ? Math.Round((double)totalSpend / firstOrderPaths.Count, 2) : null, cacRows);
@@ -49,7 +49,7 @@ internal sealed class KpiCalculator(AttributionStore store, AttributionService a
             {
                 var revenue = credits.GetValueOrDefault(k).Revenue;
                 var spend = spendByKey[k];
-                return new ChannelRoas(k, spend, Math.Round(revenue, 2), spend > 0 ? Math.Round(revenue / (double)spend, 4) : null);
+                return new ChannelRoas(byCampaign ? null : k, spend, Math.Round(revenue, 2), spend > 0 ? Math.Round(revenue / (double)spend, 4) : null, byCampaign ? k : null);
             }).ToList();
             var attributed = rows.Sum(r => r.Revenue);
             return new RoasKpi(m, totalSpend > 0 ? Math.Round(attributed / (double)totalSpend, 4) : null, rows);

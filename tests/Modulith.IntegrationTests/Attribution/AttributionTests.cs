@@ -230,6 +230,11 @@ public sealed class AttributionTests(SqliteHostFixture fixture) : IClassFixture<
         Assert.Single(filtered.GetProperty("conversionRates").EnumerateArray());
         var byCampaign = await admin.GetFromJsonAsync<JsonElement>("/api/kpis?campaign=brand&" + period);
         Assert.Equal(120m, byCampaign.GetProperty("spend").GetDecimal());
+        // By campaign, last non-direct credits B's first order to brand (A's went to the newsletter): CAC 120 / 1.
+        var brand = byCampaign.GetProperty("cac").GetProperty("channels").EnumerateArray().Single();
+        Assert.Equal("brand", brand.GetProperty("campaign").GetString());
+        Assert.Equal(JsonValueKind.Null, brand.GetProperty("channel").ValueKind);
+        Assert.Equal(120, brand.GetProperty("cac").GetDouble());
 
         var csv = await admin.GetStringAsync("/api/kpis?format=csv&" + period);
         Assert.Contains("cac_blended,,65", csv, StringComparison.Ordinal);
