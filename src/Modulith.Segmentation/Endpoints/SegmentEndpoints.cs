@@ -121,7 +121,7 @@ internal static partial class SegmentEndpoints
             return invalid;
         }
 
-        if (!await store.CreateAsync(workspaceId, id, body.Name!.Trim(), body.Description, rule, LeadsActor(user), clock.GetUtcNow()))
+        if (!await store.CreateAsync(workspaceId, id, body.Name!.Trim(), body.Description, rule, Actor(user), clock.GetUtcNow()))
         {
             return Problems.Conflict($"A segment '{id}' already exists.");
         }
@@ -253,15 +253,23 @@ internal static partial class SegmentEndpoints
     private static async IAsyncEnumerable<SegmentMember> AllMembersAsync(
         string workspaceId, string segmentId, SegmentStore store, ICustomerDirectory customers, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await foreach (var page in MemberPagesAsync(workspaceId, segmentId, store, customers, cancellationToken))
+        {
+            foreach (var member in page)
+            {
+                yield return member;
+            }
+        }
+    }
+
+    private static async IAsyncEnumerable<List<SegmentMember>> MemberPagesAsync(
+        string workspaceId, string segmentId, SegmentStore store, ICustomerDirectory customers, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         string? cursor = null;
         while (true)
         {
             var page = await store.MembersAsync(workspaceId, segmentId, cursor, 1000, cancellationToken);
-            foreach (var member in await DescribeAsync(workspaceId, page, customers, cancellationToken))
-            {
-                yield return member;
-            }
-
+            yield return await DescribeAsync(workspaceId, page, customers, cancellationToken);
             if (page.Count < 1000)
             {
                 yield break;
@@ -302,22 +310,22 @@ internal static partial class SegmentEndpoints
             csv.WriteField(target == "meta" ? "EMAIL" : "Email");
             csv.WriteField(target == "meta" ? "PHONE" : "Phone");
             await csv.NextRecordAsync();
-            await foreach (var member in AllMembersAsync(workspaceId, id, store, customers, CancellationToken.None))
+            await foreach (var page in MemberPagesAsync(workspaceId, id, store, customers, CancellationToken.None))
             {
-                if (member.Email is null && member.Phone is null)
+                var withdrawn = (await store.FactsAsync(workspaceId, page.Select(m => m.CustomerId).ToList(), CancellationToken.None))
+                    .Where(f => CustomerFacts.FromJson(f.Value).Consents.TryGetValue("advertising", out var advertising) && !advertising)
+                    .Select(f => f.Key).ToHashSet(StringComparer.Ordinal);
+                foreach (var member in page)
                 {
-                    continue;
-                }
+                    if ((member.Email is null && member.Phone is null) || withdrawn.Contains(member.CustomerId))
+                    {
+                        continue;
+                    }
 
-                if (await store.FactsAsync(workspaceId, member.CustomerId) is { } facts &&
-                    CustomerFacts.FromJson(facts).Consents.TryGetValue("advertising", out var advertising) && !advertising)
-                {
-                    continue;
+                    csv.WriteField(AudienceHash.Email(member.Email));
+                    csv.WriteField(AudienceHash.Phone(member.Phone, target));
+                    await csv.NextRecordAsync();
                 }
-
-                csv.WriteField(AudienceHash.Email(member.Email));
-                csv.WriteField(AudienceHash.Phone(member.Phone, target));
-                await csv.NextRecordAsync();
             }
         }, "text/csv", $"audience-{id}-{target}.csv");
     }
@@ -443,7 +451,7 @@ internal static partial class SegmentEndpoints
         Problems.BadRequest($"The rule is invalid: {errors[0]}{(errors.Count > 1 ? $" (and {errors.Count - 1} more)" : string.Empty)}",
             new Dictionary<string, object?> { ["errors"] = errors.Take(50).ToList() });
 
-    private static string LeadsActor(ClaimsPrincipal user) => user.Identity?.Name ?? user.FindFirstValue(ModulithClaims.KeyId) ?? "api";
+    private static string Actor(ClaimsPrincipal user) => user.Identity?.Name ?? user.FindFirstValue(ModulithClaims.KeyId) ?? "api";
 
     private static string Clip(string text) => text.Length > 64 ? text[..64] + "…" : text;
 }

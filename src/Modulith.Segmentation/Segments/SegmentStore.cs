@@ -274,6 +274,30 @@ internal sealed class SegmentStore(Database database)
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
+    /// <summary>The stored facts of the given customers (those without facts are left out).</summary>
+    public async Task<Dictionary<string, string>> FactsAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken)
+    {
+        var facts = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        foreach (var chunk in customerIds.Chunk(200))
+        {
+            var inList = string.Join(", ", chunk.Select((_, i) => "@c" + i.ToString(CultureInfo.InvariantCulture)));
+            await using var command = connection.Command($"SELECT customer_id, facts FROM segment_facts WHERE workspace_id = @ws AND customer_id IN ({inList})").With("ws", workspaceId);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                command.With("c" + i.ToString(CultureInfo.InvariantCulture), chunk[i]);
+            }
+
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                facts[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+
+        return facts;
+    }
+
     public async IAsyncEnumerable<(string CustomerId, string Facts, long UpdatedAt)> FactsSinceAsync(
         string workspaceId, long updatedFrom, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

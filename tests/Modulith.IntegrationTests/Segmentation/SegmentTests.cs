@@ -49,7 +49,7 @@ public sealed class SegmentTests(SqliteHostFixture fixture) : IClassFixture<Sqli
         await SendAsync(writeKey,
             Identify(U(1), now.AddDays(-201), new JsonObject { ["email"] = $"{U(1)}@Example.com", ["plan"] = "pro", ["consents"] = new JsonObject { ["email"] = true } }),
             Order(U(1), $"{prefix}-o1", 200, now.AddDays(-200)), Order(U(1), $"{prefix}-o2", 100, now.AddDays(-100)), Order(U(1), $"{prefix}-o3", 300, now.AddDays(-10)),
-            Identify(U(2), now.AddDays(-121), new JsonObject { ["email"] = $"{U(2)}@example.com", ["plan"] = "free" }),
+            Identify(U(2), now.AddDays(-121), new JsonObject { ["email"] = $"{U(2)}@example.com", ["plan"] = "free", ["consents"] = new JsonObject { ["advertising"] = false } }),
             Order(U(2), $"{prefix}-o4", 50, now.AddDays(-120)),
             Track(U(3), "Product Viewed", now.AddDays(-3), new JsonObject { ["category"] = "shoes" }),
             Track(U(3), "Product Viewed", now.AddDays(-2), new JsonObject { ["category"] = "shoes" }),
@@ -102,6 +102,7 @@ public sealed class SegmentTests(SqliteHostFixture fixture) : IClassFixture<Sqli
         await CreateAsync(admin, "dormant", new { metric = "lifecycle", op = "eq", value = "dormant" });
         await CreateAsync(admin, "new-or-lost", new { metric = "lifecycle", op = "in", value = new[] { "new", "lost" } });
         await CreateAsync(admin, "pro", new { trait = "plan", op = "eq", value = "pro" });
+        await CreateAsync(admin, "buyers", new { metric = "orders", op = "gte", value = 1 });
         await CreateAsync(admin, "no-order-in-90-days", new { any = new object[] { new { metric = "daysSinceLastOrder", op = "gt", value = 90 }, new { metric = "orders", op = "eq", value = 0 } } });
 
         var expected = new Dictionary<string, string[]>
@@ -115,6 +116,7 @@ public sealed class SegmentTests(SqliteHostFixture fixture) : IClassFixture<Sqli
             ["new-or-lost"] = ["u4", "u6"],
             ["pro"] = ["u1"],
             ["no-order-in-90-days"] = ["u2", "u3", "u4", "u5"],
+            ["buyers"] = ["u1", "u2", "u4", "u6"],
         };
         foreach (var (segment, members) in expected)
         {
@@ -141,6 +143,13 @@ public sealed class SegmentTests(SqliteHostFixture fixture) : IClassFixture<Sqli
         Assert.Equal("Email,Phone", audience[0].Trim());
         var hashed = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("hand-u1@example.com")));
         Assert.Equal(hashed + ",", audience[1].Trim());
+
+        // u4 has no email or phone; u2 withdrew the advertising consent: only u1 and u6 go to the ad platform.
+        string Hash(string email) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(email)));
+        var buyers = (await admin.GetStringAsync("/api/segments/buyers/audience?platform=meta")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToList();
+        Assert.Equal("EMAIL,PHONE", buyers[0]);
+        Assert.True(new[] { Hash("hand-u1@example.com") + ",", Hash("hand-u6@example.com") + "," }.ToHashSet().SetEquals(buyers.Skip(1)), string.Join(" | ", buyers));
+        Assert.DoesNotContain(Hash("hand-u2@example.com") + ",", buyers);
     }
 
     private static async Task<long> PreviewCountAsync(HttpClient admin, object rule)
