@@ -84,6 +84,19 @@ public sealed class CustomerValueTests(SqliteHostFixture fixture) : IClassFixtur
         var profile = await Host.ProfileAsync(customer!, admin);
         Assert.Equal(4, profile.GetProperty("orders").GetProperty("count").GetInt32());
 
+        // The import is followed by an RFM and value run on its own: every buyer scored, with a predicted CLV to segment on.
+        var rfm = await Eventually.UntilAsync(
+            async () => (await admin.GetAsync("/api/rfm")).StatusCode == HttpStatusCode.OK ? await admin.GetFromJsonAsync<JsonElement>("/api/rfm") : default,
+            r => r.ValueKind == JsonValueKind.Object && r.GetProperty("customers").GetInt32() == 2357,
+            TimeSpan.FromSeconds(60),
+            r => $"No RFM run after the import: {r}");
+        Assert.Equal(2357, rfm.GetProperty("cells").EnumerateObject().Sum(c => c.Value.GetInt64()));
+        using (var scored = await admin.PostAsJsonAsync("/api/segments/preview", new { rule = new { all = new object[] { new { metric = "churnProbability", op = "between", value = new[] { 0, 1 } }, new { metric = "clv", op = "gte", value = 0 } } } }))
+        {
+            var preview = await scored.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(2357, preview.GetProperty("count").GetInt64());
+        }
+
         // Importing the same orders again changes nothing.
         var again = await ImportAsync(admin, csv, "text/csv");
         Assert.Equal("completed", again.GetProperty("status").GetString());
