@@ -11,6 +11,7 @@ namespace Modulith.Segmentation.Segments.Membership;
 internal sealed partial class FactsWriter(SegmentStore store, TimeProvider clock, ILogger<FactsWriter> logger) : BackgroundService
 {
     private const int BatchSize = 2_000;
+    private static readonly TimeSpan GatherFor = TimeSpan.FromMilliseconds(250);
 
     private readonly Channel<(string WorkspaceId, string CustomerId, string Facts)> _queue =
         Channel.CreateUnbounded<(string, string, string)>(new UnboundedChannelOptions { SingleReader = true });
@@ -54,6 +55,11 @@ internal sealed partial class FactsWriter(SegmentStore store, TimeProvider clock
                 batch.Clear();
                 Interlocked.Add(ref _pending, -read);
                 read = 0;
+                if (!stoppingToken.IsCancellationRequested)
+                {
+                    // Gathering for a moment lets a busy customer's many changes become one row write.
+                    await Task.Delay(GatherFor, clock, CancellationToken.None);
+                }
             }
             catch (Exception exception)
             {
