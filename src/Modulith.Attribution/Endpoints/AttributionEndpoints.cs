@@ -88,19 +88,10 @@ internal static partial class AttributionEndpoints
         return q.Csv ? TypedResults.Text(Csv(results), "text/csv") : TypedResults.Ok(results);
     }
 
-    private static string Csv(IEnumerable<AttributionResult> results)
-    {
-        var text = new StringBuilder("model,conversion,key,conversions,revenue\n");
-        foreach (var result in results)
-        {
-            foreach (var credit in result.Channels ?? result.Campaigns ?? [])
-            {
-                text.Append(CultureInfo.InvariantCulture, $"{result.Model},{result.Conversion},{CsvField(credit.Channel ?? credit.Campaign)},{credit.Conversions},{credit.Revenue}\n");
-            }
-        }
-
-        return text.ToString();
-    }
+    private static string Csv(IEnumerable<AttributionResult> results) => CsvText.Write(
+        ["model", "conversion", "key", "conversions", "revenue"],
+        results.SelectMany(result => (result.Channels ?? result.Campaigns ?? [])
+            .Select(credit => new object?[] { result.Model, result.Conversion, credit.Channel ?? credit.Campaign, credit.Conversions, credit.Revenue })));
 
     private sealed record QueryParts(DateTimeOffset From, DateTimeOffset To, bool ByCampaign, string Conversion, bool Csv, string? Error);
 
@@ -125,25 +116,7 @@ internal static partial class AttributionEndpoints
         return new QueryParts(start, end, by == "campaign", conversion ?? "order", format == "csv", error);
     }
 
-    /// <summary>[from, to) from ISO 8601 dates or times; the last 30 days by default; at most three years.</summary>
-    private static (DateTimeOffset From, DateTimeOffset To, string? Error) Period(string? from, string? to, TimeProvider clock)
-    {
-        var now = clock.GetUtcNow();
-        if (!TryDate(to, now, out var end) || !TryDate(from, end.AddDays(-30), out var start))
-        {
-            return (default, default, "'from' and 'to' are ISO 8601 dates (2026-11-01) or date-times (2026-11-01T00:00:00Z).");
-        }
-
-        return end <= start || end - start > TimeSpan.FromDays(3 * 366)
-            ? (default, default, "'from' must be before 'to', at most three years apart.")
-            : (start, end, null);
-    }
-
-    private static bool TryDate(string? text, DateTimeOffset fallback, out DateTimeOffset value)
-    {
-        value = fallback;
-        return text is null || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
-    }
+    private static (DateTimeOffset From, DateTimeOffset To, string? Error) Period(string? from, string? to, TimeProvider clock) => ReportPeriod.Parse(from, to, clock);
 
     private static async Task<Ok<AttributionSettings>> SettingsAsync(ClaimsPrincipal user, AttributionStore store, CancellationToken cancellationToken) =>
         TypedResults.Ok(ToSettings(await store.SettingsAsync(user.WorkspaceId(), cancellationToken)));
@@ -348,17 +321,6 @@ internal static partial class AttributionEndpoints
         var report = await kpis.ComputeAsync(user.WorkspaceId(), start, end, channel, campaign, model ?? "last_non_direct", cancellationToken);
         return format == "csv" ? TypedResults.Text(KpiCsv.Write(report), "text/csv") : TypedResults.Ok(report);
     }
-
-    internal static string CsvField(string? value)
-    {
-        var text = value ?? string.Empty;
-        if (text.Length > 0 && "=+-@".Contains(text[0], StringComparison.Ordinal))
-        {
-            text = "'" + text;
-        }
-
-        return text.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
-    }
 }
 
 /// <summary>The KPI report as CSV: one row per value (kpi, key, value).</summary>
@@ -366,9 +328,8 @@ internal static class KpiCsv
 {
     public static string Write(KpiReport r)
     {
-        var text = new StringBuilder("kpi,key,value\n");
-        void Row(string kpi, string? key, object? value) =>
-            text.Append(CultureInfo.InvariantCulture, $"{kpi},{AttributionEndpoints.CsvField(key)},{Convert.ToString(value, CultureInfo.InvariantCulture)}\n");
+        var rows = new List<object?[]>();
+        void Row(string kpi, string? key, object? value) => rows.Add([kpi, key, value]);
         Row("spend", r.Currency, r.Spend);
         Row("new_customers", null, r.NewCustomers);
         Row("revenue", null, r.Revenue);
@@ -407,6 +368,6 @@ internal static class KpiCsv
         Row("sql_to_customer", null, r.Funnel.SqlToCustomer);
         Row("sla_attainment", null, r.Funnel.SlaAttainment);
         Row("speed_to_lead_median_seconds", null, r.Funnel.MedianSecondsToContact);
-        return text.ToString();
+        return CsvText.Write(["kpi", "key", "value"], rows);
     }
 }

@@ -87,31 +87,7 @@ internal static class ReportEndpoints
             : TypedResults.Ok(report);
     }
 
-    /// <summary>[from, to) from ISO 8601 dates or date-times; the last 30 days by default.</summary>
-    private static (DateTimeOffset From, DateTimeOffset To, string? Error) Period(string? from, string? to, string? format, TimeProvider clock)
-    {
-        if (format is not (null or "json" or "csv"))
-        {
-            return (default, default, "'format' is json or csv.");
-        }
-
-        var now = clock.GetUtcNow();
-        if (!TryDate(to, now, out var end) || !TryDate(from, end.AddDays(-30), out var start))
-        {
-            return (default, default, "'from' and 'to' are ISO 8601 dates (2026-11-01) or date-times (2026-11-01T00:00:00Z).");
-        }
-
-        if (end <= start || end - start > TimeSpan.FromDays(3 * 366))
-        {
-            return (default, default, "'from' must be before 'to', at most three years apart.");
-        }
-
-        return (start, end, null);
-    }
-
-    private static bool TryDate(string? text, DateTimeOffset fallback, out DateTimeOffset value)
-    {
-        value = fallback;
-        return text is null || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
-    }
+    /// <summary>[from, to) (see <see cref="ReportPeriod"/>) and the answer's format.</summary>
+    private static (DateTimeOffset From, DateTimeOffset To, string? Error) Period(string? from, string? to, string? format, TimeProvider clock) =>
+        format is not (null or "json" or "csv") ? (default, default, "'format' is json or csv.") : ReportPeriod.Parse(from, to, clock);
 }

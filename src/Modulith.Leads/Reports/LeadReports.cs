@@ -93,35 +93,7 @@ internal static class LeadReportMath
     private static double? Rate(int part, int whole) => whole == 0 ? null : Math.Round((double)part / whole, 4);
 
     /// <summary>Renders rows as RFC 4180 CSV.</summary>
-    public static string Csv(IEnumerable<string> header, IEnumerable<IEnumerable<object?>> rows)
-    {
-        var builder = new System.Text.StringBuilder();
-        builder.AppendJoin(',', header.Select(Cell)).Append("\r\n");
-        foreach (var row in rows)
-        {
-            builder.AppendJoin(',', row.Select(Cell)).Append("\r\n");
-        }
-
-        return builder.ToString();
-    }
-
-    private static string Cell(object? value)
-    {
-        var text = value switch
-        {
-            null => string.Empty,
-            double d => d.ToString("0.####", CultureInfo.InvariantCulture),
-            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-            _ => value.ToString() ?? string.Empty,
-        };
-        // A leading =, +, - or @ would make a spreadsheet run the cell as a formula.
-        if (text.Length > 0 && "=+-@".Contains(text[0], StringComparison.Ordinal) && value is string)
-        {
-            text = "'" + text;
-        }
-
-        return text.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
-    }
+    public static string Csv(IEnumerable<string> header, IEnumerable<IEnumerable<object?>> rows) => Modulith.SharedKernel.Web.CsvText.Write(header, rows);
 }
 
 /// <summary>Reads the lead projection for the reports: the leads created, qualified or put on an SLA clock in the period.</summary>
