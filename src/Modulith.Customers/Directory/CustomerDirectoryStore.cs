@@ -114,13 +114,9 @@ internal sealed class CustomerDirectoryStore(Database database)
         await using var connection = await database.OpenAsync(cancellationToken);
         foreach (var chunk in customerIds.Distinct(StringComparer.Ordinal).Chunk(200))
         {
-            var inList = string.Join(", ", chunk.Select((_, i) => "@c" + i.ToString(CultureInfo.InvariantCulture)));
-            await using var command = connection.Command(
-                $"SELECT customer_id, user_id, email, phone, name, last_seen FROM customer_directory WHERE workspace_id = @ws AND customer_id IN ({inList})").With("ws", workspaceId);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                command.With("c" + i.ToString(CultureInfo.InvariantCulture), chunk[i]);
-            }
+            await using var command = connection.CommandWithList(
+                "SELECT customer_id, user_id, email, phone, name, last_seen FROM customer_directory WHERE workspace_id = @ws AND customer_id IN (@list)", chunk)
+                .With("ws", workspaceId);
 
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

@@ -179,16 +179,10 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
 
         var (beforeTs, beforeSeq) = ParseCursor(cursor);
         await using var connection = await database.OpenAsync(cancellationToken);
-        var ids = customerIds.ToList();
-        var inList = string.Join(", ", ids.Select((_, i) => "@c" + i.ToString(CultureInfo.InvariantCulture)));
-        await using var command = connection.Command(
-            $"SELECT {Columns} FROM events WHERE workspace_id = @ws AND customer_id IN ({inList}) AND (ts < @bts OR (ts = @bts AND seq < @bseq)) " +
-            "ORDER BY ts DESC, seq DESC LIMIT @n");
+        await using var command = connection.CommandWithList(
+            $"SELECT {Columns} FROM events WHERE workspace_id = @ws AND customer_id IN (@list) AND (ts < @bts OR (ts = @bts AND seq < @bseq)) " +
+            "ORDER BY ts DESC, seq DESC LIMIT @n", customerIds.ToList());
         command.With("ws", workspaceId).With("bts", beforeTs).With("bseq", beforeSeq).With("n", limit + 1);
-        for (var i = 0; i < ids.Count; i++)
-        {
-            command.With("c" + i.ToString(CultureInfo.InvariantCulture), ids[i]);
-        }
 
         var events = await ReadEventsAsync(command, cancellationToken);
         if (events.Count <= limit)
@@ -237,16 +231,10 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
             return 0;
         }
 
-        var ids = customerIds.ToList();
-        var inList = string.Join(", ", ids.Select((_, i) => "@c" + i.ToString(CultureInfo.InvariantCulture)));
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command(
-            $"UPDATE events SET payload = '{{\"erased\":true}}', user_id = NULL, anonymous_id = NULL, previous_id = NULL " +
-            $"WHERE workspace_id = @ws AND customer_id IN ({inList}) AND payload <> '{{\"erased\":true}}'").With("ws", workspaceId);
-        for (var i = 0; i < ids.Count; i++)
-        {
-            command.With("c" + i.ToString(CultureInfo.InvariantCulture), ids[i]);
-        }
+        await using var command = connection.CommandWithList(
+            "UPDATE events SET payload = '{\"erased\":true}', user_id = NULL, anonymous_id = NULL, previous_id = NULL " +
+            "WHERE workspace_id = @ws AND customer_id IN (@list) AND payload <> '{\"erased\":true}'", customerIds.ToList()).With("ws", workspaceId);
 
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }

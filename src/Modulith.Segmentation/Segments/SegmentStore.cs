@@ -281,12 +281,8 @@ internal sealed class SegmentStore(Database database)
         await using var connection = await database.OpenAsync(cancellationToken);
         foreach (var chunk in customerIds.Chunk(200))
         {
-            var inList = string.Join(", ", chunk.Select((_, i) => "@c" + i.ToString(CultureInfo.InvariantCulture)));
-            await using var command = connection.Command($"SELECT customer_id, facts FROM segment_facts WHERE workspace_id = @ws AND customer_id IN ({inList})").With("ws", workspaceId);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                command.With("c" + i.ToString(CultureInfo.InvariantCulture), chunk[i]);
-            }
+            await using var command = connection.CommandWithList("SELECT customer_id, facts FROM segment_facts WHERE workspace_id = @ws AND customer_id IN (@list)", chunk)
+                .With("ws", workspaceId);
 
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

@@ -14,6 +14,22 @@ public static class DbCommandExtensions
         return command;
     }
 
+    /// <summary>
+    /// Creates a command whose <c>@list</c> (as in <c>IN (@list)</c>) stands for one parameter per value
+    /// (<c>@list0, @list1, ...</c>); pass at most a few hundred values per command.
+    /// </summary>
+    public static DbCommand CommandWithList(this DbConnection connection, string sql, IReadOnlyList<string> values, DbTransaction? transaction = null)
+    {
+        var names = Enumerable.Range(0, values.Count).Select(i => "@list" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var command = connection.Command(sql.Replace("@list", string.Join(", ", names), StringComparison.Ordinal), transaction);
+        for (var i = 0; i < values.Count; i++)
+        {
+            command.With(names[i][1..], values[i]);
+        }
+
+        return command;
+    }
+
     /// <summary>Adds a named parameter; null becomes <see cref="DBNull"/>.</summary>
     public static DbCommand With(this DbCommand command, string name, object? value)
     {
