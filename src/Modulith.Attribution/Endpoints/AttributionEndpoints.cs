@@ -30,31 +30,31 @@ internal static partial class AttributionEndpoints
         attribution.MapGet("/", AttributeAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("Credit for the conversions in [from, to) by one model: first_touch, last_touch, last_non_direct, linear, position_based, time_decay, markov, shapley. by=channel (default) or campaign; conversion=order (default), first_order, mql or sql; format=csv for CSV.")
             .Produces<AttributionResult>(StatusCodes.Status200OK, "application/json", "text/csv")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
         attribution.MapGet("/models", CompareAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("Every model side by side for the same period and conversions.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
         attribution.MapGet("/settings", SettingsAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("The workspace's lookback window, position-based shares and time-decay half-life.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         attribution.MapPut("/settings", PutSettingsAsync).RequireAuthorization(Policies.Admin)
             .WithSummary("Change the lookback window (ISO 8601, up to P365D), position-based first and last shares (summing to at most 1) and the time-decay half-life.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
 
         var spend = app.MapGroup("/api/ad-spend").WithTags("Attribution and KPIs");
         spend.MapPost("/", PostSpendAsync).RequireAuthorization(Policies.WriteCustomers)
             .Accepts<AdSpendEntry[]>("application/json", "text/csv")
             .WithSummary("Record ad spend: one entry or an array as JSON, or CSV with a header (channel, campaign, day, amount, currency). Every row is validated first; a day, channel and campaign sent again replaces the earlier amount.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         spend.MapGet("/", ListSpendAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("Ad spend of the days in [from, to).")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
 
         app.MapGroup("/api/kpis").WithTags("Attribution and KPIs").MapGet("/", KpisAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("The shared KPIs of [from, to) (docs/kpis.md): CAC, CLV, ROAS per model, conversion rate by source, time to purchase, MQL -> SQL -> customer rates and SLA attainment. Filters: channel, campaign; model (for CAC, default last_non_direct); format=csv.")
             .Produces<KpiReport>(StatusCodes.Status200OK, "application/json", "text/csv")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
     }
 
     private static async Task<IResult> AttributeAsync(

@@ -33,20 +33,20 @@ internal static class CustomerEndpoints
         var group = app.MapGroup("/api/customers").WithTags("Customers");
         group.MapGet("/", SearchAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("Find customers by email, phone, userId or anonymousId (exact, normalised), or by text in id, ids, email, phone and name (paged).")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
         group.MapGet("/{id}", GetAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("The single customer view: identities, traits, consents, orders, touchpoints, metrics, recent events, merges. A merged-away id answers the surviving profile.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
         group.MapGet("/{id}/timeline", TimelineAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("The customer's full event history from the durable event log, newest first, paged with a cursor.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         group.MapPost("/{id}/unmerge", UnmergeAsync).RequireAuthorization(Policies.WriteCustomers)
             .WithSummary("Undo a merge: split a merged-in profile off again (the latest merge unless 'customerId' names one), restoring both profiles.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
         group.MapPost("/{id}/erase", EraseAsync).RequireAuthorization(Policies.Admin)
             .WithSummary("Erase the person's data (right to erasure): traits, identities, consents, touchpoints and stored event payloads, also of merged-in profiles; anonymous counts stay. Idempotent.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
     }
 
     private static async Task<Results<Ok<CustomerErasure>, ProblemHttpResult>> EraseAsync(string id, ClaimsPrincipal user, ICustomerPrivacy privacy, CancellationToken cancellationToken) =>

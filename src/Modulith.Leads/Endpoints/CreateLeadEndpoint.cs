@@ -57,7 +57,7 @@ internal static class CreateLeadEndpoint
         leads.MapPost("/", CreateAsync).RequireAuthorization(Policies.SalesActions)
             .WithSummary("Enter a lead (email or phone required): stored durably as an identify event, so it joins an existing profile with the same identifiers; answers the lead, scored and staged.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesAuthProblems();
 
     private static async Task<Results<Created<LeadView>, Accepted<LeadCreationPending>, ProblemHttpResult>> CreateAsync(
         CreateLeadRequest? body, ClaimsPrincipal user, HttpContext context, IEventIngestion ingestion, ICustomerDirectory customers, IGrainFactory grains, SalesRepStore reps, TimeProvider clock)

@@ -47,11 +47,11 @@ internal static partial class LeadEndpoints
         var leads = app.MapGroup("/api/leads").WithTags("Leads");
         leads.MapGet("/", ListAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("Leads (known contacts), filtered by stage, owner and whether the SLA was breached; paged by cursor.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
         CreateLeadEndpoint.Map(leads);
         leads.MapGet("/{id}", GetAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("One lead: stage and history, the score with each rule's contribution, the owner with every assignment and its reason, the SLA clock.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
         MapAction<ContactRequest>(leads, "/{id}/contact", "Record a sales touch (call, email, meeting); the first one stops the SLA clock.",
             (grain, by, body) => grain.ContactAsync(by, body?.Channel, body?.Note));
         MapAction<object>(leads, "/{id}/accept", "Accept an SQL (sales takes it).", (grain, by, _) => grain.AcceptAsync(by));
@@ -72,7 +72,7 @@ internal static partial class LeadEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         model.MapPut("/", PutModelAsync).RequireAuthorization(Policies.Admin)
             .WithSummary("Store a new version of the scoring model (rules, fit and engagement, caps, decay, MQL and SQL criteria); existing leads are rescored in the background.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
         model.MapGet("/history", HistoryAsync).RequireAuthorization(Policies.AnyRole)
             .WithSummary("Every stored version: number, time and who stored it.")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
@@ -107,7 +107,7 @@ internal static partial class LeadEndpoints
             .RequireAuthorization(Policies.SalesActions)
             .WithSummary(summary)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
     }
 
     /// <summary>Who acts, for a lead's history: the API key's name, else its id.</summary>

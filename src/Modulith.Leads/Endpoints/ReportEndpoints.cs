@@ -20,15 +20,15 @@ internal static class ReportEndpoints
         reports.MapGet("/quality", QualityAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("Lead quality per source and campaign for leads created in [from, to): MQL -> SQL -> accepted -> customer counts and rates, rejection reasons. format=csv for CSV.")
             .Produces<IReadOnlyList<LeadQualityRow>>(StatusCodes.Status200OK, "application/json", "text/csv")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
         reports.MapGet("/sla", SlaAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("SLA attainment, breaches and speed to lead per rep and team, for SLA clocks started in [from, to). format=csv for CSV (reps, then teams).")
             .Produces<SlaReport>(StatusCodes.Status200OK, "application/json", "text/csv")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
         reports.MapGet("/mql-commitment", CommitmentAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("MQLs in [from, to) against marketing's commitment (MQLs per month from the SLA agreement, prorated by days). format=csv for CSV.")
             .Produces<MqlCommitmentReport>(StatusCodes.Status200OK, "application/json", "text/csv")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
     }
 
     private static async Task<IResult> QualityAsync(ClaimsPrincipal user, LeadReportStore store, TimeProvider clock, string? from, string? to, string? format, CancellationToken cancellationToken)

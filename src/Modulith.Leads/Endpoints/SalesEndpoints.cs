@@ -18,17 +18,17 @@ internal static class SalesEndpoints
         var reps = app.MapGroup("/api/sales-reps").WithTags("Leads");
         reps.MapGet("/", ListRepsAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("The workspace's sales reps: team, manager, working hours, out-of-office, capacity, weight, territories, skills.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         reps.MapGet("/{id}", GetRepAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("One sales rep.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
         reps.MapPost("/", CreateRepAsync).RequireAuthorization(Policies.Admin)
             .WithSummary("Add a sales rep.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         reps.MapPut("/{id}", PutRepAsync).RequireAuthorization(Policies.Admin)
             .WithSummary("Create or replace a sales rep (e.g. to set out-of-office).")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
 
         var sla = app.MapGroup("/api/sla-policies").WithTags("Leads");
         sla.MapGet("/", GetAgreementAsync).RequireAuthorization(Policies.AnyRole)
@@ -36,7 +36,7 @@ internal static class SalesEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         sla.MapPut("/", PutAgreementAsync).RequireAuthorization(Policies.Admin)
             .WithSummary("Replace the lead SLA agreement (a new version); clocks already running keep their deadlines.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
     }
 
     private static async Task<Ok<IReadOnlyList<SalesRep>>> ListRepsAsync(ClaimsPrincipal user, SalesRepStore store, CancellationToken cancellationToken) =>

@@ -32,54 +32,54 @@ internal static partial class SegmentEndpoints
         var group = app.MapGroup("/api/segments").WithTags("Segments");
         group.MapGet("/", ListAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("The workspace's segments with their exact member counts and back-fill progress.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         group.MapPost("/", CreateAsync).RequireAuthorization(Policies.WriteCustomers)
             .WithSummary("Create a segment from a rule (docs/segments.md). Membership is then kept current in real time; existing customers are back-filled in the background (progress in 'backfill').")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         group.MapPost("/preview", PreviewAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("Evaluate a rule over every customer now, without saving it: the count and a sample.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
         group.MapGet("/{id}", GetAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("One segment.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
         group.MapPut("/{id}", UpdateAsync).RequireAuthorization(Policies.WriteCustomers)
             .WithSummary("Replace a segment's name, description and rule; a changed rule is back-filled over every customer (entries and exits are emitted).")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.WriteCustomers)
             .WithSummary("Delete a segment (refused while another segment's rule refers to it).")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         group.MapGet("/{id}/members", MembersAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("The segment's members, paged by cursor (limit up to 1000); format=csv streams every member as CSV.")
             .Produces<Page<SegmentMember>>(StatusCodes.Status200OK, "application/json", "text/csv")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         group.MapGet("/{id}/audience", AudienceAsync).RequireAuthorization(Policies.WriteCustomers)
             .WithSummary("An audience file for ad platforms (CSV): every member's normalised email and phone, SHA-256 hashed. platform=google (default; phone as E.164 with '+') or meta (phone digits only). Members who withdrew the 'advertising' consent are left out.")
             .Produces<string>(StatusCodes.Status200OK, "text/csv")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         group.MapGet("/{id}/changes", ChangesAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("The segment's entries and exits in order, after the sequence 'after' (a change feed).")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
 
         var lifecycle = app.MapGroup("/api/lifecycle").WithTags("Segments");
         lifecycle.MapGet("/", LifecycleAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("The workspace's lifecycle windows (new, active, dormant, lost).")
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         lifecycle.MapPut("/", PutLifecycleAsync).RequireAuthorization(Policies.Admin)
             .WithSummary("Change the lifecycle windows (ISO 8601 durations; newWithin <= activeWithin < lostAfter).")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
 
         var rfm = app.MapGroup("/api/rfm").WithTags("Segments");
         rfm.MapGet("/", RfmAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("The latest RFM computation: quintile cut points, customers per named cell and per lifecycle stage.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
         rfm.MapPost("/recompute", RecomputeAsync).RequireAuthorization(Policies.WriteCustomers)
             .WithSummary("Recompute RFM scores and cells and predicted value now (they are also recomputed periodically and after order imports).")
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]

@@ -27,24 +27,24 @@ internal static class ValueEndpoints
         clv.MapGet("/model", ModelAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("The workspace's BG/NBD (purchases, dropout) and Gamma-Gamma (spend) parameters, in weeks, fitted by maximum likelihood on the order history up to asOf (a day, inclusive; today by default).")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         clv.MapGet("/customers/{id}", CustomerAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("A customer's value: historical revenue and margin, probability alive, churn probability, expected purchases and spend over horizonWeeks (52 by default) and the predicted CLV.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
 
         var imports = app.MapGroup("/api/orders/import").WithTags("Customer value");
         imports.MapPost("/", ImportAsync).RequireAuthorization(Policies.Admin)
             .Accepts<string>("text/csv", "application/x-ndjson", "application/jsonl")
             .WithSummary("Import an order history (CSV with a header row, or JSON lines): order_id, placed_at, revenue, currency, margin and user_id, email, phone or anonymous_id. Every row is validated first (400 lists the bad lines, nothing is stored); the orders then become historical Order Completed events in the background, yielding to live traffic. Importing the same orders again changes nothing.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         imports.MapGet("/", ListImportsAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("The workspace's latest imports with their progress.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         imports.MapGet("/{id}", ImportStatusAsync).RequireAuthorization(Policies.ReadCustomers)
             .WithSummary("One import's progress: orders in the file, stored as events, applied to profiles.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
     }
 
     private static async Task<Results<Ok<ClvModel>, ProblemHttpResult>> ModelAsync(string? asOf, ClaimsPrincipal user, ICustomerValueService value, CancellationToken cancellationToken)

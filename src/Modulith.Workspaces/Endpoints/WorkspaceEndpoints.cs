@@ -27,11 +27,11 @@ internal static class WorkspaceEndpoints
 
         var keys = app.MapGroup("/api/api-keys").WithTags("Workspaces").RequireAuthorization(Policies.Admin);
         keys.MapGet("/", ListKeysAsync).WithSummary("List the workspace's keys (never their secrets).")
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesAuthProblems();
         keys.MapPost("/", CreateKeyAsync).WithSummary("Create an API key (with roles) or a write key; the secret is answered once.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
         keys.MapDelete("/{id}", RevokeKeyAsync).WithSummary("Revoke a key of the workspace.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
     }
 
     private static async Task<Results<Created<CreatedWorkspace>, ProblemHttpResult>> CreateWorkspaceAsync(

@@ -20,10 +20,10 @@ internal static class ConnectorInstanceEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         group.MapPost("/", CreateAsync).RequireAuthorization(Policies.Admin)
             .WithSummary("Connect a connector for this workspace: settings are checked against the connector's schema, secrets are encrypted at rest.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
         group.MapPost("/{id}/reconcile", ReconcileAsync).RequireAuthorization(Policies.Admin)
             .WithSummary("Reconcile a platform instance now: read what changed on the platform since the stored cursor (it also runs periodically).")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
         return app;
     }
 

@@ -19,7 +19,7 @@ internal static class MessagingEndpoints
         var group = app.MapGroup("/api/connector-instances/{id}").WithTags("Messages");
         group.MapPost("/messages", SendAsync).RequireAuthorization(Policies.WriteCustomers)
             .WithSummary("Queue a message on a channel instance: Handlebars templates for subject, text and HTML are rendered with 'data' (and the customer's profile as 'customer'); the message is stored before the answer, then sent with retries and back-off. The same idempotencyKey answers the same message.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesAuthProblems();
         group.MapGet("/messages", ListAsync).RequireAuthorization(Policies.AnyRole)
             .WithSummary("The instance's messages, newest first; 'status' filters (pending, sending, sent, rejected, dead), 'cursor' pages.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
@@ -31,7 +31,7 @@ internal static class MessagingEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/messages/{messageId}/retry", RetryAsync).RequireAuthorization(Policies.WriteCustomers)
             .WithSummary("Send a dead letter again, with a fresh set of attempts.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesAuthProblems()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
