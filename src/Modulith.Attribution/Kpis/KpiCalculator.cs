@@ -27,8 +27,10 @@ internal sealed class KpiCalculator(AttributionStore store, AttributionService a
         var totalSpend = spendRows.Sum(s => s.Amount);
         var currencies = spendRows.Select(s => s.Currency).Distinct(StringComparer.Ordinal).ToList();
 
-        var (orderPaths, nonConverting, settings) = await attribution.PathsAsync(workspaceId, from, to, "order", cancellationToken);
-        var (firstOrderPaths, firstNonConverting, _) = await attribution.PathsAsync(workspaceId, from, to, "first_order", cancellationToken);
+        // One read of the touches serves the order paths, the first-order paths and the conversion rates.
+        var (settings, touches) = await attribution.TouchesAsync(workspaceId, from, to, cancellationToken);
+        var (orderPaths, nonConverting) = AttributionService.Build(await store.ConversionsAsync(workspaceId, "order", from, to, cancellationToken), touches, settings, from);
+        var (firstOrderPaths, firstNonConverting) = AttributionService.Build(await store.ConversionsAsync(workspaceId, "first_order", from, to, cancellationToken), touches, settings, from);
         var key = AttributionService.KeyOf(byCampaign);
 
         var acquired = CreditModels.Run(model, firstOrderPaths, firstNonConverting, key, settings);
@@ -56,7 +58,8 @@ internal sealed class KpiCalculator(AttributionStore store, AttributionService a
         }).ToList();
 
         var clv = await ClvAsync(workspaceId, firstOrderPaths, cancellationToken);
-        var rates = ConversionRates(await store.TouchesAsync(workspaceId, from, to, cancellationToken), orderPaths, channel, campaign);
+        var inPeriod = touches.ToDictionary(t => t.Key, t => t.Value.Where(x => x.At >= from).ToList(), StringComparer.Ordinal);
+        var rates = ConversionRates(inPeriod, orderPaths, channel, campaign);
         var time = await TimeToPurchaseAsync(workspaceId, firstOrderPaths, cancellationToken);
         var funnel = await leads.FunnelAsync(workspaceId, from, to, channel, campaign, cancellationToken);
         return new KpiReport(from, to, channel, campaign, model, currencies.Count == 1 ? currencies[0] : currencies.Count == 0 ? null : string.Join(",", currencies),

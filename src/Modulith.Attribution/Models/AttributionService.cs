@@ -43,9 +43,23 @@ internal sealed class AttributionService(AttributionStore store)
     public async Task<(List<ConversionPath> Paths, List<IReadOnlyList<Touch>> NonConverting, ModelSettings Settings)> PathsAsync(
         string workspaceId, DateTimeOffset from, DateTimeOffset to, string conversion, CancellationToken cancellationToken)
     {
+        var (settings, touches) = await TouchesAsync(workspaceId, from, to, cancellationToken);
+        var (paths, nonConverting) = Build(await store.ConversionsAsync(workspaceId, conversion, from, to, cancellationToken), touches, settings, from);
+        return (paths, nonConverting, settings);
+    }
+
+    /// <summary>The settings and every touch from one lookback before the period to its end, by customer.</summary>
+    public async Task<(ModelSettings Settings, Dictionary<string, List<StoredTouch>> Touches)> TouchesAsync(
+        string workspaceId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
         var settings = await store.SettingsAsync(workspaceId, cancellationToken);
-        var conversions = await store.ConversionsAsync(workspaceId, conversion, from, to, cancellationToken);
-        var touches = await store.TouchesAsync(workspaceId, from - settings.Lookback, to, cancellationToken);
+        return (settings, await store.TouchesAsync(workspaceId, from - settings.Lookback, to, cancellationToken));
+    }
+
+    /// <summary>The paths of the given conversions over touches read by <see cref="TouchesAsync"/>.</summary>
+    public static (List<ConversionPath> Paths, List<IReadOnlyList<Touch>> NonConverting) Build(
+        IReadOnlyList<StoredConversion> conversions, Dictionary<string, List<StoredTouch>> touches, ModelSettings settings, DateTimeOffset from)
+    {
         var paths = new List<ConversionPath>(conversions.Count);
         foreach (var c in conversions.OrderBy(c => c.At).ThenBy(c => c.Id, StringComparer.Ordinal))
         {
@@ -62,6 +76,6 @@ internal sealed class AttributionService(AttributionStore store)
             .Select(t => (IReadOnlyList<Touch>)t.Value.Where(x => x.At >= from).Select(x => new Touch(x.At, x.Channel, x.Campaign)).ToList())
             .Where(p => p.Count > 0)
             .ToList();
-        return (paths, nonConverting, settings);
+        return (paths, nonConverting);
     }
 }
