@@ -70,7 +70,8 @@ internal sealed class CustomerSegmentsGrain(
 
     private CustomerFacts? _facts;
     private bool _factsLoaded;
-    private string? _projected;
+    /// <summary>The facts changed since they were last handed to the projection writer.</summary>
+    private bool _factsChanged;
     private Dictionary<string, bool>? _evaluating;
     private IGrainTimer? _timer;
     private long _scoresVersion = -1;
@@ -102,6 +103,7 @@ internal sealed class CustomerSegmentsGrain(
         }
 
         _facts = input.Facts;
+        _factsChanged = true;
         _facts.SourceConnector = S.SourceConnector;
         _facts.Scores = previous?.Scores;
         var set = await catalog.GetAsync(Key.Workspace);
@@ -127,6 +129,7 @@ internal sealed class CustomerSegmentsGrain(
             seed.SourceConnector = S.SourceConnector ?? known?.SourceConnector;
             seed.Scores = known?.Scores;
             _facts = seed;
+            _factsChanged = true;
         }
         else if (await LoadFactsAsync() is null)
         {
@@ -164,6 +167,7 @@ internal sealed class CustomerSegmentsGrain(
         }
 
         known.LeadStage = stage;
+        _factsChanged = true;
         await EvaluateAsync(await catalog.GetAsync(Key.Workspace), false);
     }
 
@@ -175,6 +179,7 @@ internal sealed class CustomerSegmentsGrain(
         }
 
         known.Scores = scores;
+        _factsChanged = true;
         await EvaluateAsync(await catalog.GetAsync(Key.Workspace), false);
     }
 
@@ -232,7 +237,6 @@ internal sealed class CustomerSegmentsGrain(
             if (await store.FactsAsync(Key.Workspace, Key.Customer) is { } json)
             {
                 _facts = CustomerFacts.FromJson(json);
-                _projected = json;
             }
         }
 
@@ -307,11 +311,11 @@ internal sealed class CustomerSegmentsGrain(
             await state.WriteStateAsync();
         }
 
-        var json = _facts!.ToJson();
-        if (json != _projected)
+        if (_factsChanged)
         {
-            _projected = json;
-            facts.Enqueue(workspace, customer, json);
+            // Serialised by the writer, once per gathering window, not here on every event.
+            _factsChanged = false;
+            facts.Enqueue(workspace, customer, _facts!);
         }
     }
 

@@ -13,15 +13,16 @@ internal sealed partial class FactsWriter(SegmentStore store, TimeProvider clock
     private const int BatchSize = 2_000;
     private static readonly TimeSpan GatherFor = TimeSpan.FromMilliseconds(250);
 
-    private readonly Channel<(string WorkspaceId, string CustomerId, string Facts)> _queue =
-        Channel.CreateUnbounded<(string, string, string)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(string WorkspaceId, string CustomerId, CustomerFacts Facts)> _queue =
+        Channel.CreateUnbounded<(string, string, CustomerFacts)>(new UnboundedChannelOptions { SingleReader = true });
 
     private long _pending;
 
     /// <summary>Facts queued and not yet written.</summary>
     public long Pending => Interlocked.Read(ref _pending);
 
-    public void Enqueue(string workspaceId, string customerId, string facts)
+    /// <summary>Queues the customer's facts; only the latest of a gathering window is serialised and written.</summary>
+    public void Enqueue(string workspaceId, string customerId, CustomerFacts facts)
     {
         Interlocked.Increment(ref _pending);
         _queue.Writer.TryWrite((workspaceId, customerId, facts));
@@ -39,7 +40,7 @@ internal sealed partial class FactsWriter(SegmentStore store, TimeProvider clock
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new Dictionary<(string, string), string>();
+        var batch = new Dictionary<(string, string), CustomerFacts>();
         var read = 0;
         while (batch.Count > 0 || await WaitAsync(stoppingToken))
         {
@@ -51,7 +52,7 @@ internal sealed partial class FactsWriter(SegmentStore store, TimeProvider clock
 
             try
             {
-                await store.UpsertFactsAsync(batch.Select(b => (b.Key.Item1, b.Key.Item2, b.Value)).ToList(), clock.GetUtcNow(), CancellationToken.None);
+                await store.UpsertFactsAsync(batch.Select(b => (b.Key.Item1, b.Key.Item2, b.Value.ToJson())).ToList(), clock.GetUtcNow(), CancellationToken.None);
                 batch.Clear();
                 Interlocked.Add(ref _pending, -read);
                 read = 0;
