@@ -40,6 +40,8 @@ internal static class WebSetup
             c.ProblemDetails.Extensions["traceId"] = c.HttpContext.TraceIdentifier;
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        // A body or parameter that cannot be bound throws, so the problem handler can say what was wrong (not a bare 400).
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("storage", tags: ["ready"]);
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(o =>
@@ -144,7 +146,8 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
     {
         var (status, title, detail) = exception switch
         {
-            BadHttpRequestException bad => (bad.StatusCode, "The request is invalid.", bad.Message),
+            BadHttpRequestException bad => (bad.StatusCode, "The request is invalid.",
+                bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message),
             System.Text.Json.JsonException json => (400, "The request is invalid.", "The body is not valid JSON: " + json.Message),
             // A silo left the cluster and its grains are being activated elsewhere: transient, the client retries.
             global::Orleans.Runtime.SiloUnavailableException or global::Orleans.Runtime.OrleansMessageRejectionException or TimeoutException =>

@@ -271,6 +271,13 @@ public sealed class SegmentTests(SqliteHostFixture fixture) : IClassFixture<Sqli
         await BadAsync(new { id = "x", name = "x" });
         await BadAsync(new { id = "bad id!", name = "x", rule = new { metric = "orders", op = "gt", value = 1 } });
         await BadAsync(new { id = "x", name = "x", rule = new { metric = "lastOrderAt", op = "olderThan", value = "90 days" } });
+        using (var malformed = await admin.PostAsync("/api/segments", new StringContent("{\"name\":", Encoding.UTF8, "application/json")))
+        {
+            var problem = await malformed.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+            Assert.Contains("JSON", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
 
         await CreateAsync(admin, "a", new { metric = "orders", op = "gt", value = 1 });
         await CreateAsync(admin, "b", new { segment = "a" });
