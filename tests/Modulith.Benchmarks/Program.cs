@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
 {
     "baseline-server" => await RunBaseline(args),
     "ingest" => await IngestionBenchmark.RunAsync(args[1..]),
+    "dispatch" => await IngestionBenchmark.DispatchAsync(args[1..]),
     "leads" => await LeadLatencyBenchmark.RunAsync(args[1..]),
     "segments" => await SegmentBenchmark.RunAsync(args[1..]),
     "traffic" => await TrafficCommand.RunAsync(args[1..]),

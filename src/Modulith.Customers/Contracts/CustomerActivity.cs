@@ -41,7 +41,8 @@ public sealed record CustomerActivity(string WorkspaceId, string CustomerId, IRe
 /// <summary>
 /// Implemented by modules that follow customers (the Leads module scores on it). Called by the customer's grain after
 /// every applied batch, in the dispatch path: an observer that throws makes the batch be delivered again, so
-/// observers must be idempotent and quick.
+/// observers must be idempotent and quick. Observers run concurrently with each other and with the profile's own write:
+/// none may rely on another having seen the batch first.
 /// </summary>
 public interface ICustomerActivityObserver
 {

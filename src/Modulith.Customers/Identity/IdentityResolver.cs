@@ -32,9 +32,12 @@ internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
         owners[0] = target;
         HashSet<string>? targetUserIds = null;
         var merged = false;
+        // Unowned identifiers are claimed side by side; one claimed meanwhile by another profile answers that owner,
+        // which is then merged like any other.
+        var claims = await Task.WhenAll(Enumerable.Range(1, ids.Count - 1).Select(i => owners[i] is { } known ? Task.FromResult(known) : Index(workspaceId, ids[i]).ClaimAsync(target)));
         for (var i = 1; i < ids.Count; i++)
         {
-            var owner = owners[i] ?? await Index(workspaceId, ids[i]).ClaimAsync(target);
+            var owner = claims[i - 1];
             if (owner == target)
             {
                 continue;

@@ -14,24 +14,8 @@ internal sealed class CustomerEventConsumer(IGrainFactory grains, IdentityResolv
     public async Task<IReadOnlyList<string>> ConsumeAsync(string workspaceId, IReadOnlyList<IngestedEvent> events, CancellationToken cancellationToken)
     {
         var owners = new string[events.Count];
-        var resolved = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < events.Count; i++)
-        {
-            var ids = ProfileFolder.IdentitiesOf(events[i], null, options.Value.DefaultPhoneRegion);
-            var key = string.Join('\n', ids);
-            if (!resolved.TryGetValue(key, out var owner))
-            {
-                (owner, var merged) = await resolver.ResolveAsync(workspaceId, ids);
-                if (merged)
-                {
-                    resolved.Clear();
-                }
-
-                resolved[key] = owner;
-            }
-
-            owners[i] = owner;
-        }
+        var identities = events.Select(e => ProfileFolder.IdentitiesOf(e, null, options.Value.DefaultPhoneRegion)).ToArray();
+        await Task.WhenAll(ChainsOfSharedIdentifiers(identities).Select(chain => ResolveChainAsync(workspaceId, chain, identities, owners)));
 
         var groups = Enumerable.Range(0, events.Count).GroupBy(i => owners[i]).ToList();
         var outcomes = await Task.WhenAll(groups.Select(g => ApplyAsync(workspaceId, g.Key, g.Select(i => events[i]).ToList())));
@@ -53,6 +37,77 @@ internal sealed class CustomerEventConsumer(IGrainFactory grains, IdentityResolv
 
         await directory.UpsertAsync(workspaceId, summaries.Values, cancellationToken);
         return owners.Select(o => finalOwner[o]).ToArray();
+    }
+
+    /// <summary>
+    /// Groups the events into chains of events that share an identifier, each in log order. Events of one chain are
+    /// resolved one after another, as a link made by one must be seen by the next; unrelated chains resolve concurrently.
+    /// </summary>
+    internal static IReadOnlyList<List<int>> ChainsOfSharedIdentifiers(IReadOnlyList<IReadOnlyList<IdentityKey>> identities)
+    {
+        var parent = Enumerable.Range(0, identities.Count).ToArray();
+        int Root(int i)
+        {
+            while (parent[i] != i)
+            {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+
+            return i;
+        }
+
+        var firstWith = new Dictionary<IdentityKey, int>();
+        for (var i = 0; i < identities.Count; i++)
+        {
+            foreach (var id in identities[i])
+            {
+                if (firstWith.TryGetValue(id, out var other))
+                {
+                    var (a, b) = (Root(i), Root(other));
+                    parent[Math.Max(a, b)] = Math.Min(a, b);
+                }
+                else
+                {
+                    firstWith[id] = i;
+                }
+            }
+        }
+
+        var chains = new Dictionary<int, List<int>>();
+        for (var i = 0; i < identities.Count; i++)
+        {
+            var root = Root(i);
+            if (!chains.TryGetValue(root, out var chain))
+            {
+                chains[root] = chain = [];
+            }
+
+            chain.Add(i);
+        }
+
+        return [.. chains.Values];
+    }
+
+    private async Task ResolveChainAsync(string workspaceId, List<int> chain, IReadOnlyList<IReadOnlyList<IdentityKey>> identities, string[] owners)
+    {
+        var resolved = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var i in chain)
+        {
+            var key = string.Join('\n', identities[i]);
+            if (!resolved.TryGetValue(key, out var owner))
+            {
+                (owner, var merged) = await resolver.ResolveAsync(workspaceId, identities[i]);
+                if (merged)
+                {
+                    resolved.Clear();
+                }
+
+                resolved[key] = owner;
+            }
+
+            owners[i] = owner;
+        }
     }
 
     private async Task<(string CustomerId, CustomerListEntry? Summary)> ApplyAsync(string workspaceId, string customerId, IReadOnlyList<IngestedEvent> events)

@@ -120,9 +120,12 @@ internal sealed class CustomerGrain(
             changed |= ProfileFolder.Apply(S, e, options.Value.DefaultPhoneRegion);
         }
 
+        // The state write and the observers are independent and each waits for a commit: they run side by side. The
+        // event stays undispatched until all of them succeeded; a failure redelivers it to all (they are idempotent).
+        var work = new List<Task>(_observers.Length + 1);
         if (changed)
         {
-            await state.WriteStateAsync();
+            work.Add(state.WriteStateAsync());
         }
 
         if (_observers.Length > 0 && S.ErasedAt is null)
@@ -132,9 +135,11 @@ internal sealed class CustomerGrain(
                 events.Select(e => new Contracts.ActivityEvent(e.MessageId, e.Sequence, e.Type, e.Name, e.Timestamp, e.Payload, TouchOf(e.MessageId))).ToList(), Snapshot(S));
             foreach (var observer in _observers)
             {
-                await observer.OnActivityAsync(activity);
+                work.Add(observer.OnActivityAsync(activity));
             }
         }
+
+        await Task.WhenAll(work);
 
         // The search directory needs an update when a listed field changed; its lastSeen is kept to the hour.
         var summary = CustomerListEntry.Of(S);

@@ -66,14 +66,20 @@ internal static class SiloSetup
                 });
             }
 
+            var serializer = new JsonGrainStorageSerializer();
+            silo.Services.AddSingleton<GrainStateWriter>();
             foreach (var storageName in (string[])[CustomersModule.GrainStorage, Modulith.Leads.LeadsModule.GrainStorage, Modulith.Segmentation.SegmentationModule.GrainStorage])
             {
-                silo.AddAdoNetGrainStorage(storageName, o =>
+                // The grains name the batched storage; it reads through, and writes into the same rows as, the ADO.NET provider.
+                var adoNetName = storageName + ".adonet";
+                silo.AddAdoNetGrainStorage(adoNetName, o =>
                 {
                     o.Invariant = invariant;
                     o.ConnectionString = connectionString;
-                    o.GrainStorageSerializer = new JsonGrainStorageSerializer();
+                    o.GrainStorageSerializer = serializer;
                 });
+                silo.Services.AddKeyedSingleton<global::Orleans.Storage.IGrainStorage>(storageName, (services, _) => new BatchedGrainStorage(
+                    services.GetRequiredKeyedService<global::Orleans.Storage.IGrainStorage>(adoNetName), services.GetRequiredService<GrainStateWriter>(), serializer));
             }
             silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(30));
         });

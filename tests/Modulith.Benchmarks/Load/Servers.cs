@@ -42,6 +42,13 @@ public sealed class ServerProcess : IAsyncDisposable
         start.Environment["Modulith__RateLimits__ApiPerSecond"] = "100000000";
         start.Environment["Modulith__Ingestion__MaxPendingEvents"] = "10000000";
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        // Settings under trial pass through from the benchmark's own environment.
+        foreach (var (key, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                     .Select(e => ((string)e.Key, (string?)e.Value)).Where(e => e.Item1.StartsWith("Modulith__", StringComparison.Ordinal)))
+        {
+            start.Environment[key] = value;
+        }
+
         return await StartAsync(start, port, "/health/ready");
     }
 
