@@ -10,12 +10,15 @@ internal sealed class CustomerEventConsumer(IGrainFactory grains, IdentityResolv
     : IIngestedEventConsumer
 {
     private const int MaxForwards = 8;
+    private const int MaxConcurrentChains = 16;
 
     public async Task<IReadOnlyList<string>> ConsumeAsync(string workspaceId, IReadOnlyList<IngestedEvent> events, CancellationToken cancellationToken)
     {
         var owners = new string[events.Count];
         var identities = events.Select(e => ProfileFolder.IdentitiesOf(e, null, options.Value.DefaultPhoneRegion)).ToArray();
-        await Task.WhenAll(ChainsOfSharedIdentifiers(identities).Select(chain => ResolveChainAsync(workspaceId, chain, identities, owners)));
+        // Bounded, so that a large drain does not flood the thread pool that also serves ingestion's requests.
+        await Parallel.ForEachAsync(ChainsOfSharedIdentifiers(identities), new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentChains, CancellationToken = cancellationToken },
+            async (chain, _) => await ResolveChainAsync(workspaceId, chain, identities, owners));
 
         var groups = Enumerable.Range(0, events.Count).GroupBy(i => owners[i]).ToList();
         var outcomes = await Task.WhenAll(groups.Select(g => ApplyAsync(workspaceId, g.Key, g.Select(i => events[i]).ToList())));

@@ -18,7 +18,7 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
     /// <summary>Appends in one transaction; a (workspace, messageId) seen before is skipped. Answers the partitions that got new rows.</summary>
     public async Task<IReadOnlySet<int>> AppendAsync(IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForPriorityWriteAsync(cancellationToken);
         return database.IsSqlite
             ? await AppendSqliteAsync(connection, rows, cancellationToken)
             : await AppendPostgresAsync((NpgsqlConnection)connection, rows, cancellationToken);
