@@ -57,6 +57,9 @@ internal sealed class GrainStateWriter : IAsyncDisposable
     private readonly Database _database;
     private readonly string _serviceId;
     private readonly IHasher _hasher = new OrleansDefaultHasher();
+
+    // Only the single writer loop touches it; a silo stores a handful of grain types.
+    private readonly Dictionary<string, int> _typeHashes = new(StringComparer.Ordinal);
     private readonly Channel<(GrainStateWrite Write, TaskCompletionSource<int?> Done)> _queue =
         Channel.CreateUnbounded<(GrainStateWrite, TaskCompletionSource<int?>)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
@@ -142,7 +145,12 @@ internal sealed class GrainStateWriter : IAsyncDisposable
         {
             var write = batch[i].Write;
             grainIdHash.Value = HashOf(write.Key);
-            grainTypeHash.Value = _hasher.Hash(Encoding.UTF8.GetBytes(write.GrainType));
+            if (!_typeHashes.TryGetValue(write.GrainType, out var typeHash))
+            {
+                _typeHashes[write.GrainType] = typeHash = _hasher.Hash(Encoding.UTF8.GetBytes(write.GrainType));
+            }
+
+            grainTypeHash.Value = typeHash;
             grainType.Value = write.GrainType;
             key.Value = write.Key;
             version.Value = write.ExpectedVersion is { } expected ? expected : DBNull.Value;
