@@ -29,7 +29,7 @@ public sealed class StorageOptions
     public string EffectiveConnectionString => Provider switch
     {
         StorageProvider.Sqlite when string.IsNullOrWhiteSpace(ConnectionString) =>
-            $"Data Source={Path.GetFullPath(Path.Combine(DataDirectory, "modulith.db"))};Cache=Shared;Pooling=True",
+            $"Data Source={Path.GetFullPath(Path.Combine(DataDirectory, "modulith.db"))};Pooling=True",
         StorageProvider.PostgreSql when string.IsNullOrWhiteSpace(ConnectionString) =>
             throw new InvalidOperationException("Modulith:Storage:ConnectionString is required when the provider is PostgreSql."),
         _ => ConnectionString!,
