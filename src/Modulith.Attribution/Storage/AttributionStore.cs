@@ -40,7 +40,7 @@ internal sealed class AttributionStore
 
     private async Task InsertTouchesAsync(IReadOnlyList<NewTouch> touches)
     {
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         foreach (var t in touches)
         {
@@ -57,7 +57,7 @@ internal sealed class AttributionStore
 
     private async Task InsertConversionsAsync(IReadOnlyList<(string WorkspaceId, StoredConversion Conversion)> conversions)
     {
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         foreach (var (workspaceId, c) in conversions)
         {
@@ -143,7 +143,7 @@ internal sealed class AttributionStore
 
     public async Task SaveSpendAsync(string workspaceId, IReadOnlyList<StoredSpend> spend)
     {
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         foreach (var s in spend)
         {
@@ -197,7 +197,7 @@ internal sealed class AttributionStore
     public async Task SaveSettingsAsync(string workspaceId, ModelSettings settings)
     {
         var body = JsonSerializer.Serialize(new StoredSettings(settings.Lookback.TotalSeconds, settings.PositionFirst, settings.PositionLast, settings.HalfLife.TotalSeconds));
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var command = connection.Command(
             "INSERT INTO attribution_settings (workspace_id, body) VALUES (@ws, @body) ON CONFLICT (workspace_id) DO UPDATE SET body = excluded.body")
             .With("ws", workspaceId).With("body", body);

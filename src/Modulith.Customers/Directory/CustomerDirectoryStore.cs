@@ -38,7 +38,7 @@ internal sealed class CustomerDirectoryStore(Database database)
             return;
         }
 
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var upsert = connection.Command(
             "INSERT INTO customer_directory (workspace_id, customer_id, user_id, email, phone, name, search, last_seen, merged_into) " +
@@ -61,7 +61,7 @@ internal sealed class CustomerDirectoryStore(Database database)
     /// <summary>Removes customers from the search projection (erasure).</summary>
     public async Task DeleteAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         foreach (var id in customerIds)
         {
             await using var delete = connection.Command("DELETE FROM customer_directory WHERE workspace_id = @ws AND customer_id = @id").With("ws", workspaceId).With("id", id);

@@ -122,7 +122,7 @@ internal sealed class GrainStateWriter : IAsyncDisposable
 
     private async Task<int?[]> CommitAsync(List<(GrainStateWrite Write, TaskCompletionSource<int?> Done)> batch)
     {
-        await using var connection = await _database.OpenAsync();
+        await using var connection = await _database.OpenForWriteAsync();
         _query ??= await ReadWriteQueryAsync(connection);
         await using var transaction = await connection.BeginTransactionAsync();
         await using var command = connection.CreateCommand();

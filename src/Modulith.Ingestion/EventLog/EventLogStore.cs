@@ -18,7 +18,7 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
     /// <summary>Appends in one transaction; a (workspace, messageId) seen before is skipped. Answers the partitions that got new rows.</summary>
     public async Task<IReadOnlySet<int>> AppendAsync(IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForPriorityWriteAsync(cancellationToken);
         return database.IsSqlite
             ? await AppendSqliteAsync(connection, rows, cancellationToken)
             : await AppendPostgresAsync((NpgsqlConnection)connection, rows, cancellationToken);
@@ -137,7 +137,7 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
             return;
         }
 
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         if (connection is NpgsqlConnection npgsql)
         {
             await using var command = new NpgsqlCommand(
@@ -231,7 +231,7 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
             return 0;
         }
 
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var command = connection.CommandWithList(
             "UPDATE events SET payload = '{\"erased\":true}', user_id = NULL, anonymous_id = NULL, previous_id = NULL " +
             "WHERE workspace_id = @ws AND customer_id IN (@list) AND payload <> '{\"erased\":true}'", customerIds.ToList()).With("ws", workspaceId);

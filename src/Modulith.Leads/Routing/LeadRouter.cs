@@ -180,7 +180,7 @@ internal sealed class LeadRouter(SalesRepStore reps, LeadProjectionStore project
 
     private async Task AuditAsync(string workspaceId, string leadId, Assignment assignment, string? team)
     {
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var command = connection.Command(
             "INSERT INTO lead_assignments (workspace_id, lead_id, at, rep_id, team, strategy, reason) VALUES (@ws, @lead, @at, @rep, @team, @strategy, @reason) ON CONFLICT DO NOTHING")
             .With("ws", workspaceId).With("lead", leadId).With("at", assignment.At.ToUnixTimeMilliseconds()).With("rep", assignment.RepId)

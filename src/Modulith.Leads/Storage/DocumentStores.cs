@@ -35,7 +35,7 @@ internal sealed class SalesRepStore(Database database)
     /// <summary>Creates (false when the id exists and <paramref name="replace"/> is false) or replaces a rep.</summary>
     public async Task<bool> SaveAsync(string workspaceId, SalesRep rep, bool replace, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var command = connection.Command(replace
                 ? "INSERT INTO sales_reps (workspace_id, rep_id, body) VALUES (@ws, @id, @body) ON CONFLICT (workspace_id, rep_id) DO UPDATE SET body = excluded.body"
                 : "INSERT INTO sales_reps (workspace_id, rep_id, body) VALUES (@ws, @id, @body) ON CONFLICT DO NOTHING")
@@ -73,7 +73,7 @@ internal sealed class SlaAgreementStore(Database database, TimeProvider clock)
     {
         var current = await GetAsync(workspaceId, cancellationToken);
         var stored = agreement with { Version = current.Version + 1, UpdatedAt = clock.GetUtcNow() };
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var command = connection.Command(
             "INSERT INTO sla_policies (workspace_id, body, version, updated_at) VALUES (@ws, @body, @v, @at) " +
             "ON CONFLICT (workspace_id) DO UPDATE SET body = excluded.body, version = excluded.version, updated_at = excluded.updated_at")

@@ -9,7 +9,7 @@ internal sealed class LeadProjectionStore(Database database)
 {
     public async Task UpsertAsync(string workspaceId, string leadId, LeadState s)
     {
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var command = connection.Command("""
             INSERT INTO leads (workspace_id, lead_id, stage, owner_id, score, model_version, channel, source, campaign, created_at, mql_at, sql_at, accepted_at,
                 rejected_at, rejection_reason, customer_at, recycled_at, sla_policy, sla_started_at, sla_due_at, first_contact_at, breached, updated_at)

@@ -23,7 +23,7 @@ internal sealed class OrderHistoryStore
 
     private async Task InsertAsync(IReadOnlyList<(string WorkspaceId, OrderRow Order)> orders)
     {
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         foreach (var (workspaceId, order) in orders)
         {

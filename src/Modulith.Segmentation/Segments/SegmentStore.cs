@@ -30,7 +30,7 @@ internal sealed class SegmentStore(Database database)
 
     public async Task<bool> CreateAsync(string workspaceId, string id, string name, string? description, string rule, string? createdBy, DateTimeOffset now)
     {
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var command = connection.Command(
             "INSERT INTO segments (workspace_id, segment_id, name, description, rule, version, backfill_status, created_at, updated_at, created_by) " +
             "VALUES (@ws, @id, @name, @description, @rule, 1, @running, @now, @now, @by) ON CONFLICT (workspace_id, segment_id) DO NOTHING")
@@ -42,7 +42,7 @@ internal sealed class SegmentStore(Database database)
     /// <summary>Replaces a definition; a changed rule gets a new version and a new back-fill.</summary>
     public async Task<bool> UpdateAsync(string workspaceId, string id, string name, string? description, string rule, DateTimeOffset now)
     {
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var command = connection.Command(
             "UPDATE segments SET name = @name, description = @description, " +
             "version = CASE WHEN rule = @rule THEN version ELSE version + 1 END, " +
@@ -58,7 +58,7 @@ internal sealed class SegmentStore(Database database)
 
     public async Task<bool> DeleteAsync(string workspaceId, string id)
     {
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await using var delete = connection.Command("DELETE FROM segments WHERE workspace_id = @ws AND segment_id = @id", transaction).With("ws", workspaceId).With("id", id);
         var deleted = await delete.ExecuteNonQueryAsync() == 1;
@@ -102,7 +102,7 @@ internal sealed class SegmentStore(Database database)
     /// </summary>
     public async Task ApplyMembershipAsync(string workspaceId, string customerId, IReadOnlyList<string> entered, IReadOnlyList<string> exited, DateTimeOffset at)
     {
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         foreach (var (segments, kind) in new[] { (entered, "entered"), (exited, "exited") })
         {
@@ -183,7 +183,7 @@ internal sealed class SegmentStore(Database database)
 
     public async Task MarkRelayedAsync(IReadOnlyList<long> sequences, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var sequence in sequences)
         {
@@ -210,7 +210,7 @@ internal sealed class SegmentStore(Database database)
     /// <summary>Claims one running back-fill whose lease has expired (any silo may resume it).</summary>
     public async Task<BackfillJob?> ClaimBackfillAsync(DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var select = connection.Command(
             "SELECT workspace_id, segment_id, version, backfill_cursor, backfill_done FROM segments WHERE backfill_status = @running AND backfill_lease < @now ORDER BY updated_at LIMIT 1")
             .With("running", Running).With("now", now.ToUnixTimeMilliseconds());
@@ -238,7 +238,7 @@ internal sealed class SegmentStore(Database database)
     /// <summary>Saves progress and extends the lease; false when the segment changed or disappeared meanwhile (the job is stale).</summary>
     public async Task<bool> BackfillProgressAsync(BackfillJob job, long total, long done, string? cursor, bool finished, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var command = connection.Command(
             "UPDATE segments SET backfill_total = @total, backfill_done = @done, backfill_cursor = @cursor, backfill_status = @status, backfill_lease = @lease " +
             "WHERE workspace_id = @ws AND segment_id = @id AND version = @v")
@@ -249,7 +249,7 @@ internal sealed class SegmentStore(Database database)
 
     public async Task UpsertFactsAsync(IReadOnlyCollection<(string WorkspaceId, string CustomerId, string Facts)> rows, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var command = connection.Command(
             "INSERT INTO segment_facts (workspace_id, customer_id, facts, updated_at) VALUES (@ws, @c, @facts, @now) " +
@@ -324,7 +324,7 @@ internal sealed class SegmentStore(Database database)
     public async Task SaveLifecycleAsync(string workspaceId, LifecycleWindows windows, DateTimeOffset now)
     {
         var body = JsonSerializer.Serialize(new StoredWindows(windows.New.TotalSeconds, windows.Active.TotalSeconds, windows.Lost.TotalSeconds));
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var command = connection.Command(
             "INSERT INTO segmentation_settings (workspace_id, body, updated_at) VALUES (@ws, @body, @now) ON CONFLICT (workspace_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at")
             .With("ws", workspaceId).With("body", body).With("now", now.ToUnixTimeMilliseconds());
@@ -335,7 +335,7 @@ internal sealed class SegmentStore(Database database)
 
     public async Task SaveScoresAsync(string workspaceId, IReadOnlyCollection<(string CustomerId, CustomerScores Scores)> scores, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var command = connection.Command(
             "INSERT INTO customer_scores (workspace_id, customer_id, body) VALUES (@ws, @c, @body) ON CONFLICT (workspace_id, customer_id) DO UPDATE SET body = excluded.body", transaction)
@@ -360,7 +360,7 @@ internal sealed class SegmentStore(Database database)
 
     public async Task SaveRfmAsync(string workspaceId, string body, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var command = connection.Command(
             "INSERT INTO rfm_runs (workspace_id, body, computed_at) VALUES (@ws, @body, @at) ON CONFLICT (workspace_id) DO UPDATE SET body = excluded.body, computed_at = excluded.computed_at")
             .With("ws", workspaceId).With("body", body).With("at", at.ToUnixTimeMilliseconds());

@@ -8,6 +8,9 @@ namespace Modulith.SharedKernel.Storage;
 public sealed class Database : IAsyncDisposable
 {
     private readonly NpgsqlDataSource? _postgres;
+    private readonly SemaphoreSlim _sqliteWriter = new(1, 1);
+    private int _priorityWrites;
+    private int _priorityWritesFinished;
 
     /// <summary>Creates the database access for the given options.</summary>
     public Database(StorageOptions options)
@@ -46,13 +49,82 @@ public sealed class Database : IAsyncDisposable
             return await _postgres.OpenConnectionAsync(cancellationToken);
         }
 
-        var connection = new SqliteConnection(ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        using var pragma = connection.CreateCommand();
-        // WAL is persistent in the file; synchronous and busy_timeout are per connection.
-        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
-        await pragma.ExecuteNonQueryAsync(cancellationToken);
-        return connection;
+        return await OpenPreparedAsync(new SqliteConnection(ConnectionString), cancellationToken);
+    }
+
+    /// <summary>
+    /// Opens a connection for a write transaction. On SQLite, which has one writer at a time, the writers that use this
+    /// queue here, asynchronously and in order, until the connection is disposed: none blocks a thread in SQLite's busy
+    /// handler, which sleeps in growing steps and so holds threads and oversleeps under load. On PostgreSQL this is
+    /// <see cref="OpenAsync"/>.
+    /// </summary>
+    /// <remarks>
+    /// A writer whose turn comes while <see cref="OpenForPriorityWriteAsync">priority writes</see> are under way waits
+    /// until one of them finished before it starts (docs/adr/0007).
+    /// </remarks>
+    public async ValueTask<DbConnection> OpenForWriteAsync(CancellationToken cancellationToken = default)
+    {
+        if (_postgres is not null)
+        {
+            return await _postgres.OpenConnectionAsync(cancellationToken);
+        }
+
+        await _sqliteWriter.WaitAsync(cancellationToken);
+        try
+        {
+            // Only the priority writes under way now go first, so a steady stream of them cannot starve the others.
+            var finished = Volatile.Read(ref _priorityWritesFinished);
+            while (Volatile.Read(ref _priorityWrites) > 0 && Volatile.Read(ref _priorityWritesFinished) == finished)
+            {
+                await Task.Delay(1, cancellationToken);
+            }
+        }
+        catch
+        {
+            _sqliteWriter.Release();
+            throw;
+        }
+
+        return await OpenPreparedAsync(new ReleasingSqliteConnection(ConnectionString, () => _sqliteWriter.Release()), cancellationToken);
+    }
+
+    /// <summary>
+    /// Opens a connection for a write that a client is waiting on (ingestion's commit). It takes no turn: it waits in
+    /// SQLite's busy handler only for the writer that holds the lock, and writers whose turn comes meanwhile let it go
+    /// first. Queued with the others instead, ingestion accepted half as many events. On PostgreSQL this is
+    /// <see cref="OpenAsync"/>.
+    /// </summary>
+    public async ValueTask<DbConnection> OpenForPriorityWriteAsync(CancellationToken cancellationToken = default)
+    {
+        if (_postgres is not null)
+        {
+            return await _postgres.OpenConnectionAsync(cancellationToken);
+        }
+
+        Interlocked.Increment(ref _priorityWrites);
+        return await OpenPreparedAsync(new ReleasingSqliteConnection(ConnectionString, () =>
+        {
+            Interlocked.Decrement(ref _priorityWrites);
+            Interlocked.Increment(ref _priorityWritesFinished);
+        }), cancellationToken);
+    }
+
+    private static async Task<DbConnection> OpenPreparedAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            using var pragma = connection.CreateCommand();
+            // WAL is persistent in the file; synchronous and busy_timeout are per connection.
+            pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     /// <inheritdoc />
@@ -61,6 +133,27 @@ public sealed class Database : IAsyncDisposable
         if (_postgres is not null)
         {
             await _postgres.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>A SQLite connection that gives up its place among the writers when it is disposed.</summary>
+internal sealed class ReleasingSqliteConnection(string connectionString, Action release) : SqliteConnection(connectionString)
+{
+    private int _released;
+
+    protected override void Dispose(bool disposing)
+    {
+        try
+        {
+            base.Dispose(disposing);
+        }
+        finally
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                release();
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ public sealed class DueTimeTable(Database database, string table, string keyColu
     /// <summary>Sets the key's due time, or removes it (null).</summary>
     public async Task SetAsync(string workspaceId, string key, DateTimeOffset? due)
     {
-        await using var connection = await database.OpenAsync();
+        await using var connection = await database.OpenForWriteAsync();
         await using var command = due is { } at
             ? connection.Command($"INSERT INTO {table} (workspace_id, {keyColumn}, due_at) VALUES (@ws, @key, @due) ON CONFLICT (workspace_id, {keyColumn}) DO UPDATE SET due_at = excluded.due_at")
                 .With("due", at.ToUnixTimeMilliseconds())

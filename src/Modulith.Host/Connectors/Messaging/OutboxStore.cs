@@ -85,7 +85,7 @@ internal sealed class OutboxStore(Database database, TimeProvider clock)
     public async Task<ChannelMessageView> AddAsync(StoredMessage message, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using (var insert = connection.Command("""
             INSERT INTO outbound_messages (id, workspace_id, instance_id, idempotency_key, recipient, subject, text_body, html_body, headers, transactional, status, attempts, next_attempt_at, lease_until, created_at)
             VALUES (@id, @ws, @instance, @key, @recipient, @subject, @text, @html, @headers, @transactional, 'pending', 0, @now, 0, @now)
@@ -149,7 +149,7 @@ internal sealed class OutboxStore(Database database, TimeProvider clock)
     /// <summary>Puts a dead letter back in the queue with a fresh set of attempts; false when it is not a dead letter.</summary>
     public async Task<bool> RequeueDeadAsync(string workspaceId, string instanceId, string id, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var command = connection.Command("""
             UPDATE outbound_messages SET status = 'pending', attempts = 0, next_attempt_at = @now, lease_until = 0
             WHERE id = @id AND workspace_id = @ws AND instance_id = @instance AND status = 'dead'
@@ -161,7 +161,7 @@ internal sealed class OutboxStore(Database database, TimeProvider clock)
     public async Task<IReadOnlyList<StoredMessage>> ClaimDueAsync(int limit, TimeSpan lease, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         var candidates = new List<string>();
         await using (var select = connection.Command("""
             SELECT id FROM outbound_messages
@@ -215,7 +215,7 @@ internal sealed class OutboxStore(Database database, TimeProvider clock)
 
     private async Task FinishAsync(string id, string assignments, Action<DbCommand> bind, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var command = connection.Command($"UPDATE outbound_messages SET {assignments}, lease_until = 0 WHERE id = @id AND status = 'sending'")
             .With("id", id);
         bind(command);

@@ -1,0 +1,59 @@
+using Modulith.SharedKernel.Storage;
+
+namespace Modulith.IntegrationTests.Durability;
+
+/// <summary>On the embedded SQLite file the process's writers take turns, and ingestion's commit goes first.</summary>
+public sealed class SqliteWriteTurnsTests : IAsyncDisposable
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(150);
+    private readonly Database _database = new(new StorageOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "modulith-turns-" + Guid.NewGuid().ToString("N")) });
+
+    [Fact]
+    public async Task A_writer_waits_until_the_writer_before_it_is_done()
+    {
+        var first = await _database.OpenForWriteAsync();
+        var second = _database.OpenForWriteAsync().AsTask();
+        await Task.Delay(Settle);
+        Assert.False(second.IsCompleted);
+
+        await first.DisposeAsync();
+        await using var connection = await second.WaitAsync(TimeSpan.FromSeconds(5));
+        await WriteAsync(connection);
+    }
+
+    [Fact]
+    public async Task A_writer_whose_turn_comes_during_a_priority_write_lets_it_finish_first()
+    {
+        var priority = await _database.OpenForPriorityWriteAsync();
+        var writer = _database.OpenForWriteAsync().AsTask();
+        await Task.Delay(Settle);
+        Assert.False(writer.IsCompleted);
+
+        await WriteAsync(priority);
+        await priority.DisposeAsync();
+        await using var connection = await writer.WaitAsync(TimeSpan.FromSeconds(5));
+        await WriteAsync(connection);
+    }
+
+    [Fact]
+    public async Task A_stream_of_priority_writes_cannot_starve_a_waiting_writer()
+    {
+        var earlier = await _database.OpenForPriorityWriteAsync();
+        var writer = _database.OpenForWriteAsync().AsTask();
+        await Task.Delay(Settle);
+        await using var later = await _database.OpenForPriorityWriteAsync();
+
+        await earlier.DisposeAsync();
+        await using var connection = await writer.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(writer.IsCompletedSuccessfully);
+    }
+
+    public async ValueTask DisposeAsync() => await _database.DisposeAsync();
+
+    private static async Task WriteAsync(System.Data.Common.DbConnection connection)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "CREATE TABLE IF NOT EXISTS turns (n INTEGER); INSERT INTO turns VALUES (1);";
+        await command.ExecuteNonQueryAsync();
+    }
+}
