@@ -25,6 +25,7 @@ public static class IngestionModule
         builder.Services.AddSingleton<IEventBacklog>(sp => sp.GetRequiredService<EventLogStore>());
         builder.Services.AddSingleton<IDispatchNotifier, DispatchNotifier>();
         builder.Services.AddSingleton<EventDispatch>();
+        builder.Services.AddSingleton<IngestionPressure>();
         builder.Services.AddSingleton<DispatchThrottle>();
         builder.Services.AddSingleton<EventAppender>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventAppender>());

@@ -39,11 +39,57 @@ internal sealed class DispatchNotifier(IGrainFactory grains) : IDispatchNotifier
 
 /// <summary>
 /// Bounds how many partitions of this silo drain at once, so dispatch leaves CPU and the database's write lock to
-/// ingestion during bursts; each drain then covers more events.
+/// ingestion; each drain then covers more events. While ingestion is busy it yields further: one drain at a time, each
+/// followed by a pause as long as it took. Acknowledged events are durable before dispatch sees them (ADR 0002), so a
+/// burst is accepted first and applied behind it; dispatch never stops, so the backlog still moves.
 /// </summary>
-internal sealed class DispatchThrottle(Microsoft.Extensions.Options.IOptions<IngestionOptions> options)
+internal sealed class DispatchThrottle(Microsoft.Extensions.Options.IOptions<IngestionOptions> options, IngestionPressure pressure, TimeProvider clock)
+    : IDisposable
 {
-    public SemaphoreSlim Drains { get; } = new(Math.Max(1, options.Value.ConcurrentDrains), Math.Max(1, options.Value.ConcurrentDrains));
+    private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(2);
+    private readonly SemaphoreSlim _drains = new(Math.Max(1, options.Value.ConcurrentDrains), Math.Max(1, options.Value.ConcurrentDrains));
+    private readonly SemaphoreSlim _whileBusy = new(1, 1);
+
+    /// <summary>Runs one drain when its turn comes.</summary>
+    public async Task<T> RunAsync<T>(Func<Task<T>> drain)
+    {
+        await _drains.WaitAsync();
+        try
+        {
+            if (!pressure.IsBusy)
+            {
+                return await drain();
+            }
+
+            await _whileBusy.WaitAsync();
+            try
+            {
+                var started = clock.GetTimestamp();
+                var result = await drain();
+                if (pressure.IsBusy)
+                {
+                    var took = clock.GetElapsedTime(started);
+                    await Task.Delay(took < LongestPause ? took : LongestPause, clock);
+                }
+
+                return result;
+            }
+            finally
+            {
+                _whileBusy.Release();
+            }
+        }
+        finally
+        {
+            _drains.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _drains.Dispose();
+        _whileBusy.Dispose();
+    }
 }
 
 internal sealed partial class EventPartitionGrain(
@@ -121,18 +167,7 @@ internal sealed partial class EventPartitionGrain(
         }
     }
 
-    private async Task<int> DrainOnceAsync()
-    {
-        await throttle.Drains.WaitAsync();
-        try
-        {
-            return await DrainBatchAsync();
-        }
-        finally
-        {
-            throttle.Drains.Release();
-        }
-    }
+    private Task<int> DrainOnceAsync() => throttle.RunAsync(DrainBatchAsync);
 
     private async Task<int> DrainBatchAsync()
     {

@@ -67,7 +67,7 @@ internal static class IngestionEndpoints
 }
 
 /// <summary>Authenticates, validates and durably appends Segment messages.</summary>
-internal sealed class IngestionService(IWorkspaceDirectory workspaces, EventAppender appender, TimeProvider clock) : IEventIngestion
+internal sealed class IngestionService(IWorkspaceDirectory workspaces, EventAppender appender, IngestionPressure pressure, TimeProvider clock) : IEventIngestion
 {
     public async Task<string?> IngestAsync(string workspaceId, IReadOnlyList<System.Text.Json.Nodes.JsonObject> messages, CancellationToken cancellationToken)
     {
@@ -101,6 +101,7 @@ internal sealed class IngestionService(IWorkspaceDirectory workspaces, EventAppe
     {
         var limit = type is null ? SegmentNormalizer.MaxBatchBytes : SegmentNormalizer.MaxEventBytes;
         var buffer = ArrayPool<byte>.Shared.Rent(limit + 1);
+        pressure.RequestStarted();
         try
         {
             var length = await ReadBodyAsync(context.Request.Body, buffer, limit + 1, context.RequestAborted);
@@ -145,6 +146,7 @@ internal sealed class IngestionService(IWorkspaceDirectory workspaces, EventAppe
         }
         finally
         {
+            pressure.RequestFinished();
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }

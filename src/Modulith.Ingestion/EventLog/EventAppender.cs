@@ -24,6 +24,25 @@ public sealed class IngestionOptions
     /// write lock and the CPU available for ingestion during bursts (measured in docs/performance.md).
     /// </summary>
     public int ConcurrentDrains { get; set; } = 2;
+
+    /// <summary>
+    /// Ingestion counts as busy while at least this many of its HTTP requests are in flight; dispatch then yields to it
+    /// (one drain at a time, pausing between drains). 0 turns the yielding off.
+    /// </summary>
+    public int BusyAtConcurrentRequests { get; set; } = 4;
+}
+
+/// <summary>How busy ingestion is right now: its HTTP requests in flight.</summary>
+internal sealed class IngestionPressure(IOptions<IngestionOptions> options)
+{
+    private int _inFlight;
+
+    /// <summary>True while ingestion has at least <see cref="IngestionOptions.BusyAtConcurrentRequests"/> requests in flight.</summary>
+    public bool IsBusy => options.Value.BusyAtConcurrentRequests > 0 && Volatile.Read(ref _inFlight) >= options.Value.BusyAtConcurrentRequests;
+
+    public void RequestStarted() => Interlocked.Increment(ref _inFlight);
+
+    public void RequestFinished() => Interlocked.Decrement(ref _inFlight);
 }
 
 /// <summary>Thrown when the appender's queue is full: the caller answers 429.</summary>

@@ -1,0 +1,113 @@
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Modulith.Ingestion.Dispatch;
+using Modulith.Ingestion.EventLog;
+
+namespace Modulith.UnitTests.Ingestion;
+
+public sealed class DispatchThrottleTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Drains_run_side_by_side_while_ingestion_is_quiet()
+    {
+        var (throttle, _, _) = Create(concurrentDrains: 2, busyAt: 4, requestsInFlight: 3);
+        var first = new Drain();
+        var second = new Drain();
+
+        var running = new[] { throttle.RunAsync(first.RunAsync), throttle.RunAsync(second.RunAsync) };
+
+        await first.Started.WaitAsync(Patience);
+        await second.Started.WaitAsync(Patience);
+        first.Finish();
+        second.Finish();
+        await Task.WhenAll(running).WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task While_ingestion_is_busy_one_drain_runs_at_a_time_and_pauses_as_long_as_it_took()
+    {
+        var (throttle, _, clock) = Create(concurrentDrains: 2, busyAt: 4, requestsInFlight: 4);
+        var first = new Drain();
+        var second = new Drain();
+
+        var firstRun = throttle.RunAsync(first.RunAsync);
+        await first.Started.WaitAsync(Patience);
+        var secondRun = throttle.RunAsync(second.RunAsync);
+        await Task.Delay(50);
+        Assert.False(second.Started.IsCompleted, "a second drain started while ingestion was busy");
+
+        clock.Advance(TimeSpan.FromMilliseconds(300));
+        first.Finish();
+        await Task.Delay(50);
+        clock.Advance(TimeSpan.FromMilliseconds(299));
+        await Task.Delay(50);
+        Assert.False(second.Started.IsCompleted, "the next drain started before the pause was over");
+        Assert.False(firstRun.IsCompleted, "the drain's partition went on before the pause was over");
+
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await firstRun.WaitAsync(Patience);
+        await second.Started.WaitAsync(Patience);
+        second.Finish();
+        await secondRun.WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task Yielding_to_ingestion_can_be_turned_off()
+    {
+        var (throttle, _, _) = Create(concurrentDrains: 2, busyAt: 0, requestsInFlight: 100);
+        var first = new Drain();
+        var second = new Drain();
+
+        var running = new[] { throttle.RunAsync(first.RunAsync), throttle.RunAsync(second.RunAsync) };
+
+        await first.Started.WaitAsync(Patience);
+        await second.Started.WaitAsync(Patience);
+        first.Finish();
+        second.Finish();
+        await Task.WhenAll(running).WaitAsync(Patience);
+    }
+
+    [Fact]
+    public void Ingestion_is_busy_from_the_configured_number_of_requests_in_flight()
+    {
+        var (_, pressure, _) = Create(concurrentDrains: 2, busyAt: 2, requestsInFlight: 1);
+        Assert.False(pressure.IsBusy);
+
+        pressure.RequestStarted();
+        Assert.True(pressure.IsBusy);
+
+        pressure.RequestFinished();
+        Assert.False(pressure.IsBusy);
+    }
+
+    private static (DispatchThrottle Throttle, IngestionPressure Pressure, FakeTimeProvider Clock) Create(int concurrentDrains, int busyAt, int requestsInFlight)
+    {
+        var options = Options.Create(new IngestionOptions { ConcurrentDrains = concurrentDrains, BusyAtConcurrentRequests = busyAt });
+        var pressure = new IngestionPressure(options);
+        for (var i = 0; i < requestsInFlight; i++)
+        {
+            pressure.RequestStarted();
+        }
+
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-22T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        return (new DispatchThrottle(options, pressure, clock), pressure, clock);
+    }
+
+    private sealed class Drain
+    {
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<int> _finish = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Started => _started.Task;
+
+        public Task<int> RunAsync()
+        {
+            _started.TrySetResult();
+            return _finish.Task;
+        }
+
+        public void Finish() => _finish.TrySetResult(1);
+    }
+}
