@@ -4,7 +4,6 @@ using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Modulith.SharedKernel.Storage;
-using Npgsql;
 using Orleans.Storage;
 
 namespace Modulith.Host.Orleans;
@@ -125,11 +124,6 @@ internal sealed class GrainStateWriter : IAsyncDisposable
     {
         await using var connection = await _database.OpenForWriteAsync();
         _query ??= await ReadWriteQueryAsync(connection);
-        if (connection is NpgsqlConnection postgres)
-        {
-            return await CommitPostgresAsync(postgres, batch, _query);
-        }
-
         await using var transaction = await connection.BeginTransactionAsync();
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -151,7 +145,12 @@ internal sealed class GrainStateWriter : IAsyncDisposable
         {
             var write = batch[i].Write;
             grainIdHash.Value = HashOf(write.Key);
-            grainTypeHash.Value = TypeHashOf(write.GrainType);
+            if (!_typeHashes.TryGetValue(write.GrainType, out var typeHash))
+            {
+                _typeHashes[write.GrainType] = typeHash = _hasher.Hash(Encoding.UTF8.GetBytes(write.GrainType));
+            }
+
+            grainTypeHash.Value = typeHash;
             grainType.Value = write.GrainType;
             key.Value = write.Key;
             version.Value = write.ExpectedVersion is { } expected ? expected : DBNull.Value;
@@ -161,56 +160,6 @@ internal sealed class GrainStateWriter : IAsyncDisposable
 
         await transaction.CommitAsync();
         return versions;
-    }
-
-    // PostgreSQL: every statement of the transaction goes in one round trip instead of one each.
-    private async Task<int?[]> CommitPostgresAsync(NpgsqlConnection connection, List<(GrainStateWrite Write, TaskCompletionSource<int?> Done)> batch, string query)
-    {
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using var statements = new NpgsqlBatch(connection, transaction);
-        foreach (var (write, _) in batch)
-        {
-            var statement = new NpgsqlBatchCommand(query);
-            statement.Parameters.AddWithValue("GrainIdHash", HashOf(write.Key));
-            statement.Parameters.AddWithValue("GrainIdN0", 0L);
-            statement.Parameters.AddWithValue("GrainIdN1", 0L);
-            statement.Parameters.AddWithValue("GrainTypeHash", TypeHashOf(write.GrainType));
-            statement.Parameters.AddWithValue("GrainTypeString", write.GrainType);
-            statement.Parameters.AddWithValue("GrainIdExtensionString", write.Key);
-            statement.Parameters.AddWithValue("ServiceId", _serviceId);
-            statement.Parameters.AddWithValue("GrainStateVersion", write.ExpectedVersion is { } expected ? expected : DBNull.Value);
-            statement.Parameters.AddWithValue("PayloadBinary", write.Payload);
-            statements.BatchCommands.Add(statement);
-        }
-
-        var versions = new int?[batch.Count];
-        await using (var reader = await statements.ExecuteReaderAsync())
-        {
-            for (var i = 0; i < batch.Count; i++)
-            {
-                if (i > 0 && !await reader.NextResultAsync())
-                {
-                    throw new InvalidOperationException("The grain-state batch answered fewer results than it had statements.");
-                }
-
-                versions[i] = await reader.ReadAsync() && !await reader.IsDBNullAsync(0)
-                    ? Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture)
-                    : null;
-            }
-        }
-
-        await transaction.CommitAsync();
-        return versions;
-    }
-
-    private int TypeHashOf(string grainType)
-    {
-        if (!_typeHashes.TryGetValue(grainType, out var typeHash))
-        {
-            _typeHashes[grainType] = typeHash = _hasher.Hash(Encoding.UTF8.GetBytes(grainType));
-        }
-
-        return typeHash;
     }
 
     // The hash Orleans' ADO.NET provider stores for a string key: the key's UTF-8 bytes, reversed on little-endian machines.
