@@ -10,7 +10,7 @@ public sealed class Database : IAsyncDisposable
     private readonly NpgsqlDataSource? _postgres;
     private readonly SemaphoreSlim _sqliteWriter = new(1, 1);
     private int _priorityWrites;
-    private int _priorityWritesFinished;
+    private TaskCompletionSource _priorityWriteFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates the database access for the given options.</summary>
     public Database(StorageOptions options)
@@ -72,11 +72,12 @@ public sealed class Database : IAsyncDisposable
         await _sqliteWriter.WaitAsync(cancellationToken);
         try
         {
-            // Only the priority writes under way now go first, so a steady stream of them cannot starve the others.
-            var finished = Volatile.Read(ref _priorityWritesFinished);
-            while (Volatile.Read(ref _priorityWrites) > 0 && Volatile.Read(ref _priorityWritesFinished) == finished)
+            // Only the priority writes under way now go first, so a steady stream of them cannot starve the others. The
+            // signal is taken before the count is read, so a write that finishes in between is not missed.
+            var finished = Volatile.Read(ref _priorityWriteFinished).Task;
+            if (Volatile.Read(ref _priorityWrites) > 0)
             {
-                await Task.Delay(1, cancellationToken);
+                await finished.WaitAsync(cancellationToken);
             }
         }
         catch
@@ -105,7 +106,7 @@ public sealed class Database : IAsyncDisposable
         return await OpenPreparedAsync(new ReleasingSqliteConnection(ConnectionString, () =>
         {
             Interlocked.Decrement(ref _priorityWrites);
-            Interlocked.Increment(ref _priorityWritesFinished);
+            Interlocked.Exchange(ref _priorityWriteFinished, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }), cancellationToken);
     }
 
