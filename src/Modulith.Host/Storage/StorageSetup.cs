@@ -24,6 +24,11 @@ internal static class StorageSetup
         services.AddSingleton<ISchemaContributor, OrleansSchema>();
         services.AddSingleton<SchemaMigrator>();
         services.AddTimeProviderIfMissing();
+        if (options.Provider == StorageProvider.Sqlite)
+        {
+            services.AddHostedService<SqliteCheckpointer>();
+        }
+
         return services;
     }
 

@@ -110,15 +110,24 @@ public sealed class Database : IAsyncDisposable
         }), cancellationToken);
     }
 
+    // The settings below belong to the SQLite handle, which the pool keeps across opens: each handle is set up once.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> PreparedHandles = [];
+
     private static async Task<DbConnection> OpenPreparedAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         try
         {
             await connection.OpenAsync(cancellationToken);
-            using var pragma = connection.CreateCommand();
-            // WAL is persistent in the file; synchronous and busy_timeout are per connection.
-            pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
-            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            if (connection.Handle is { } handle && !PreparedHandles.TryGetValue(handle, out _))
+            {
+                using var pragma = connection.CreateCommand();
+                // WAL is persistent in the file; the rest is per connection. No connection checkpoints after its own
+                // commits: the host's checkpointer does it in the background (docs/adr/0009).
+                pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=0;";
+                await pragma.ExecuteNonQueryAsync(cancellationToken);
+                PreparedHandles.AddOrUpdate(handle, PreparedHandles);
+            }
+
             return connection;
         }
         catch

@@ -42,4 +42,33 @@ public sealed class SqliteLockingTests
         rollback.CommandText = "ROLLBACK";
         await rollback.ExecuteNonQueryAsync();
     }
+
+    [Fact]
+    public async Task A_pooled_connection_keeps_its_settings_when_it_is_opened_again()
+    {
+        await using var host = TestHost.StartSqlite();
+        var database = host.Services.GetRequiredService<Database>();
+        sqlite3 first;
+        await using (var connection = (SqliteConnection)await database.OpenAsync())
+        {
+            first = connection.Handle!;
+            Assert.Equal((10_000L, 0L, 1L), await SettingsAsync(connection));
+        }
+
+        await using var again = (SqliteConnection)await database.OpenAsync();
+        Assert.Same(first, again.Handle);
+        Assert.Equal((10_000L, 0L, 1L), await SettingsAsync(again));
+    }
+
+    private static async Task<(long BusyTimeout, long AutoCheckpointPages, long Synchronous)> SettingsAsync(SqliteConnection connection)
+    {
+        async Task<long> PragmaAsync(string name)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA " + name;
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        return (await PragmaAsync("busy_timeout"), await PragmaAsync("wal_autocheckpoint"), await PragmaAsync("synchronous"));
+    }
 }
