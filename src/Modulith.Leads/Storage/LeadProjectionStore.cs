@@ -5,31 +5,53 @@ using Modulith.SharedKernel.Storage;
 namespace Modulith.Leads.Storage;
 
 /// <summary>A row per lead for lists, filters and reports (the grains are the source of truth; each save rewrites the row).</summary>
-internal sealed class LeadProjectionStore(Database database)
+internal sealed class LeadProjectionStore
 {
-    public async Task UpsertAsync(string workspaceId, string leadId, LeadState s)
+    private readonly Database database;
+    private readonly GroupCommit<LeadRow> _upserts;
+
+    public LeadProjectionStore(Database database)
+    {
+        this.database = database;
+        _upserts = new GroupCommit<LeadRow>(UpsertRowsAsync);
+    }
+
+    /// <summary>Rewrites the lead's row as the state is now; concurrent saves of many leads share one transaction.</summary>
+    public Task UpsertAsync(string workspaceId, string leadId, LeadState s) => _upserts.WriteAsync([new LeadRow(workspaceId, leadId,
+        s.Stage, s.OwnerId, s.Score?.Total ?? 0, s.Score?.ModelVersion ?? 0, s.Source.Channel, s.Source.Source, s.Source.Campaign,
+        Ms(s.CreatedAt) ?? Ms(s.UpdatedAt), Ms(s.MqlAt), Ms(s.SqlAt), Ms(s.AcceptedAt), Ms(s.RejectedAt), s.RejectionReason, Ms(s.CustomerAt),
+        Ms(s.RecycledAt), s.Sla?.PolicyId, Ms(s.Sla?.StartedAt), Ms(s.Sla?.DueAt), Ms(s.Sla?.FirstContactAt ?? s.FirstContactAt),
+        s.Sla?.Breached == true ? 1 : 0, Ms(s.UpdatedAt))]);
+
+    // In queue order, so a later save of the same lead in the same transaction wins.
+    private async Task UpsertRowsAsync(IReadOnlyList<LeadRow> rows)
     {
         await using var connection = await database.OpenForWriteAsync();
-        await using var command = connection.Command("""
-            INSERT INTO leads (workspace_id, lead_id, stage, owner_id, score, model_version, channel, source, campaign, created_at, mql_at, sql_at, accepted_at,
-                rejected_at, rejection_reason, customer_at, recycled_at, sla_policy, sla_started_at, sla_due_at, first_contact_at, breached, updated_at)
-            VALUES (@ws, @id, @stage, @owner, @score, @model, @channel, @source, @campaign, @created, @mql, @sql, @accepted,
-                @rejected, @reason, @customer, @recycled, @policy, @slaStart, @slaDue, @contact, @breached, @updated)
-            ON CONFLICT (workspace_id, lead_id) DO UPDATE SET stage = excluded.stage, owner_id = excluded.owner_id, score = excluded.score,
-                model_version = excluded.model_version, channel = excluded.channel, source = excluded.source, campaign = excluded.campaign,
-                created_at = excluded.created_at, mql_at = excluded.mql_at, sql_at = excluded.sql_at, accepted_at = excluded.accepted_at,
-                rejected_at = excluded.rejected_at, rejection_reason = excluded.rejection_reason, customer_at = excluded.customer_at,
-                recycled_at = excluded.recycled_at, sla_policy = excluded.sla_policy, sla_started_at = excluded.sla_started_at,
-                sla_due_at = excluded.sla_due_at, first_contact_at = excluded.first_contact_at, breached = excluded.breached, updated_at = excluded.updated_at
-            """);
-        command.With("ws", workspaceId).With("id", leadId).With("stage", s.Stage).With("owner", s.OwnerId)
-            .With("score", s.Score?.Total ?? 0).With("model", s.Score?.ModelVersion ?? 0)
-            .With("channel", s.Source.Channel).With("source", s.Source.Source).With("campaign", s.Source.Campaign)
-            .With("created", Ms(s.CreatedAt) ?? Ms(s.UpdatedAt)).With("mql", Ms(s.MqlAt)).With("sql", Ms(s.SqlAt)).With("accepted", Ms(s.AcceptedAt))
-            .With("rejected", Ms(s.RejectedAt)).With("reason", s.RejectionReason).With("customer", Ms(s.CustomerAt)).With("recycled", Ms(s.RecycledAt))
-            .With("policy", s.Sla?.PolicyId).With("slaStart", Ms(s.Sla?.StartedAt)).With("slaDue", Ms(s.Sla?.DueAt))
-            .With("contact", Ms(s.Sla?.FirstContactAt ?? s.FirstContactAt)).With("breached", s.Sla?.Breached == true ? 1 : 0).With("updated", Ms(s.UpdatedAt));
-        await command.ExecuteNonQueryAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        foreach (var row in rows)
+        {
+            await using var command = connection.Command("""
+                INSERT INTO leads (workspace_id, lead_id, stage, owner_id, score, model_version, channel, source, campaign, created_at, mql_at, sql_at, accepted_at,
+                    rejected_at, rejection_reason, customer_at, recycled_at, sla_policy, sla_started_at, sla_due_at, first_contact_at, breached, updated_at)
+                VALUES (@ws, @id, @stage, @owner, @score, @model, @channel, @source, @campaign, @created, @mql, @sql, @accepted,
+                    @rejected, @reason, @customer, @recycled, @policy, @slaStart, @slaDue, @contact, @breached, @updated)
+                ON CONFLICT (workspace_id, lead_id) DO UPDATE SET stage = excluded.stage, owner_id = excluded.owner_id, score = excluded.score,
+                    model_version = excluded.model_version, channel = excluded.channel, source = excluded.source, campaign = excluded.campaign,
+                    created_at = excluded.created_at, mql_at = excluded.mql_at, sql_at = excluded.sql_at, accepted_at = excluded.accepted_at,
+                    rejected_at = excluded.rejected_at, rejection_reason = excluded.rejection_reason, customer_at = excluded.customer_at,
+                    recycled_at = excluded.recycled_at, sla_policy = excluded.sla_policy, sla_started_at = excluded.sla_started_at,
+                    sla_due_at = excluded.sla_due_at, first_contact_at = excluded.first_contact_at, breached = excluded.breached, updated_at = excluded.updated_at
+                """, transaction);
+            command.With("ws", row.WorkspaceId).With("id", row.LeadId).With("stage", row.Stage).With("owner", row.OwnerId)
+                .With("score", row.Score).With("model", row.ModelVersion).With("channel", row.Channel).With("source", row.Source).With("campaign", row.Campaign)
+                .With("created", row.CreatedAt).With("mql", row.MqlAt).With("sql", row.SqlAt).With("accepted", row.AcceptedAt)
+                .With("rejected", row.RejectedAt).With("reason", row.RejectionReason).With("customer", row.CustomerAt).With("recycled", row.RecycledAt)
+                .With("policy", row.SlaPolicy).With("slaStart", row.SlaStartedAt).With("slaDue", row.SlaDueAt)
+                .With("contact", row.FirstContactAt).With("breached", row.Breached).With("updated", row.UpdatedAt);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await transaction.CommitAsync();
     }
 
     /// <summary>Open leads (MQL, SQL, accepted) per rep, for capacity and least-loaded assignment.</summary>
@@ -107,3 +129,9 @@ internal sealed class LeadProjectionStore(Database database)
 
     private static long? Ms(DateTimeOffset? at) => at?.ToUnixTimeMilliseconds();
 }
+
+/// <summary>A lead's row as it was when the lead was saved (times in Unix milliseconds).</summary>
+internal sealed record LeadRow(
+    string WorkspaceId, string LeadId, string Stage, string? OwnerId, double Score, int ModelVersion, string? Channel, string? Source, string? Campaign,
+    long? CreatedAt, long? MqlAt, long? SqlAt, long? AcceptedAt, long? RejectedAt, string? RejectionReason, long? CustomerAt, long? RecycledAt,
+    string? SlaPolicy, long? SlaStartedAt, long? SlaDueAt, long? FirstContactAt, int Breached, long? UpdatedAt);
