@@ -23,31 +23,49 @@ internal sealed class LeadProjectionStore
         Ms(s.RecycledAt), s.Sla?.PolicyId, Ms(s.Sla?.StartedAt), Ms(s.Sla?.DueAt), Ms(s.Sla?.FirstContactAt ?? s.FirstContactAt),
         s.Sla?.Breached == true ? 1 : 0, Ms(s.UpdatedAt))]);
 
-    // In queue order, so a later save of the same lead in the same transaction wins.
+    private const string UpsertSql = """
+        INSERT INTO leads (workspace_id, lead_id, stage, owner_id, score, model_version, channel, source, campaign, created_at, mql_at, sql_at, accepted_at,
+            rejected_at, rejection_reason, customer_at, recycled_at, sla_policy, sla_started_at, sla_due_at, first_contact_at, breached, updated_at)
+        VALUES (@ws, @id, @stage, @owner, @score, @model, @channel, @source, @campaign, @created, @mql, @sql, @accepted,
+            @rejected, @reason, @customer, @recycled, @policy, @slaStart, @slaDue, @contact, @breached, @updated)
+        ON CONFLICT (workspace_id, lead_id) DO UPDATE SET stage = excluded.stage, owner_id = excluded.owner_id, score = excluded.score,
+            model_version = excluded.model_version, channel = excluded.channel, source = excluded.source, campaign = excluded.campaign,
+            created_at = excluded.created_at, mql_at = excluded.mql_at, sql_at = excluded.sql_at, accepted_at = excluded.accepted_at,
+            rejected_at = excluded.rejected_at, rejection_reason = excluded.rejection_reason, customer_at = excluded.customer_at,
+            recycled_at = excluded.recycled_at, sla_policy = excluded.sla_policy, sla_started_at = excluded.sla_started_at,
+            sla_due_at = excluded.sla_due_at, first_contact_at = excluded.first_contact_at, breached = excluded.breached, updated_at = excluded.updated_at
+        """;
+
+    private static readonly string[] UpsertParameters =
+    [
+        "ws", "id", "stage", "owner", "score", "model", "channel", "source", "campaign", "created", "mql", "sql", "accepted",
+        "rejected", "reason", "customer", "recycled", "policy", "slaStart", "slaDue", "contact", "breached", "updated",
+    ];
+
+    // One statement for the whole batch, rebound per row, in queue order: a later save of the same lead wins.
     private async Task UpsertRowsAsync(IReadOnlyList<LeadRow> rows)
     {
         await using var connection = await database.OpenForWriteAsync();
         await using var transaction = await connection.BeginTransactionAsync();
+        await using var command = connection.Command(UpsertSql, transaction);
+        foreach (var name in UpsertParameters)
+        {
+            command.With(name, null);
+        }
+
         foreach (var row in rows)
         {
-            await using var command = connection.Command("""
-                INSERT INTO leads (workspace_id, lead_id, stage, owner_id, score, model_version, channel, source, campaign, created_at, mql_at, sql_at, accepted_at,
-                    rejected_at, rejection_reason, customer_at, recycled_at, sla_policy, sla_started_at, sla_due_at, first_contact_at, breached, updated_at)
-                VALUES (@ws, @id, @stage, @owner, @score, @model, @channel, @source, @campaign, @created, @mql, @sql, @accepted,
-                    @rejected, @reason, @customer, @recycled, @policy, @slaStart, @slaDue, @contact, @breached, @updated)
-                ON CONFLICT (workspace_id, lead_id) DO UPDATE SET stage = excluded.stage, owner_id = excluded.owner_id, score = excluded.score,
-                    model_version = excluded.model_version, channel = excluded.channel, source = excluded.source, campaign = excluded.campaign,
-                    created_at = excluded.created_at, mql_at = excluded.mql_at, sql_at = excluded.sql_at, accepted_at = excluded.accepted_at,
-                    rejected_at = excluded.rejected_at, rejection_reason = excluded.rejection_reason, customer_at = excluded.customer_at,
-                    recycled_at = excluded.recycled_at, sla_policy = excluded.sla_policy, sla_started_at = excluded.sla_started_at,
-                    sla_due_at = excluded.sla_due_at, first_contact_at = excluded.first_contact_at, breached = excluded.breached, updated_at = excluded.updated_at
-                """, transaction);
-            command.With("ws", row.WorkspaceId).With("id", row.LeadId).With("stage", row.Stage).With("owner", row.OwnerId)
-                .With("score", row.Score).With("model", row.ModelVersion).With("channel", row.Channel).With("source", row.Source).With("campaign", row.Campaign)
-                .With("created", row.CreatedAt).With("mql", row.MqlAt).With("sql", row.SqlAt).With("accepted", row.AcceptedAt)
-                .With("rejected", row.RejectedAt).With("reason", row.RejectionReason).With("customer", row.CustomerAt).With("recycled", row.RecycledAt)
-                .With("policy", row.SlaPolicy).With("slaStart", row.SlaStartedAt).With("slaDue", row.SlaDueAt)
-                .With("contact", row.FirstContactAt).With("breached", row.Breached).With("updated", row.UpdatedAt);
+            object?[] values =
+            [
+                row.WorkspaceId, row.LeadId, row.Stage, row.OwnerId, row.Score, row.ModelVersion, row.Channel, row.Source, row.Campaign,
+                row.CreatedAt, row.MqlAt, row.SqlAt, row.AcceptedAt, row.RejectedAt, row.RejectionReason, row.CustomerAt, row.RecycledAt,
+                row.SlaPolicy, row.SlaStartedAt, row.SlaDueAt, row.FirstContactAt, row.Breached, row.UpdatedAt,
+            ];
+            for (var i = 0; i < values.Length; i++)
+            {
+                command.Parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+
             await command.ExecuteNonQueryAsync();
         }
 

@@ -111,7 +111,7 @@ public sealed class Database : IAsyncDisposable
     }
 
     // The settings below belong to the SQLite handle, which the pool keeps across opens: each handle is set up once.
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> PreparedHandles = [];
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, SQLitePCL.sqlite3> PreparedHandles = [];
 
     private static async Task<DbConnection> OpenPreparedAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
@@ -125,7 +125,7 @@ public sealed class Database : IAsyncDisposable
                 // commits: the host's checkpointer does it in the background (docs/adr/0009).
                 pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=0;";
                 await pragma.ExecuteNonQueryAsync(cancellationToken);
-                PreparedHandles.AddOrUpdate(handle, PreparedHandles);
+                PreparedHandles.TryAdd(handle, handle);
             }
 
             return connection;
