@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Orleans.Storage;
@@ -6,17 +7,55 @@ namespace Modulith.Host.Orleans;
 
 /// <summary>
 /// Stores grain state as plain JSON by property name, without CLR type names, so types can be renamed or moved
-/// without breaking stored rows (docs/adr/0003-grain-state-as-json.md).
+/// without breaking stored rows (docs/adr/0003-grain-state-as-json.md). A state of at least
+/// <see cref="CompressFromBytes"/> bytes of JSON is stored zlib-compressed (docs/adr/0010-compressed-grain-state.md);
+/// reading accepts both forms, so rows written before compression, or below the threshold, stay readable.
 /// </summary>
 internal sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
 {
+    /// <summary>The size of JSON from which a state is stored compressed; smaller states stay readable in the database.</summary>
+    public const int CompressFromBytes = 1_024;
+
+    // The first byte of a zlib stream (deflate, 32 KB window). JSON text never starts with it ('x').
+    private const byte ZlibHeader = 0x78;
+
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         IgnoreReadOnlyProperties = true,
     };
 
-    public BinaryData Serialize<T>(T? input) => new(JsonSerializer.SerializeToUtf8Bytes(input, Options));
+    public BinaryData Serialize<T>(T? input)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(input, Options);
+        if (json.Length < CompressFromBytes)
+        {
+            return new BinaryData(json);
+        }
 
-    public T Deserialize<T>(BinaryData input) => input.ToMemory().Length == 0 ? default! : JsonSerializer.Deserialize<T>(input.ToMemory().Span, Options)!;
+        using var compressed = new MemoryStream(json.Length / 3);
+        using (var zlib = new ZLibStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            zlib.Write(json);
+        }
+
+        return new BinaryData(compressed.ToArray());
+    }
+
+    public T Deserialize<T>(BinaryData input)
+    {
+        var stored = input.ToMemory();
+        if (stored.Length == 0)
+        {
+            return default!;
+        }
+
+        if (stored.Span[0] != ZlibHeader)
+        {
+            return JsonSerializer.Deserialize<T>(stored.Span, Options)!;
+        }
+
+        using var zlib = new ZLibStream(input.ToStream(), CompressionMode.Decompress);
+        return JsonSerializer.Deserialize<T>(zlib, Options)!;
+    }
 }

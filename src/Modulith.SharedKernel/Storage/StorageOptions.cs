@@ -25,6 +25,12 @@ public sealed class StorageOptions
     /// <summary>Where the embedded database file lives.</summary>
     public string DataDirectory { get; set; } = "./data";
 
+    /// <summary>
+    /// Embedded mode: the size of the write-ahead log, in megabytes, from which the background checkpointer has it
+    /// started again from the beginning (docs/adr/0009). The log file stays about this size under a steady load.
+    /// </summary>
+    public int WalRestartMegabytes { get; set; } = 64;
+
     /// <summary>The connection string in effect after defaults are applied.</summary>
     public string EffectiveConnectionString => Provider switch
     {

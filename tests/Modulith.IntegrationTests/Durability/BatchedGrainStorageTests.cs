@@ -106,6 +106,32 @@ public sealed class BatchedGrainStorageTests
         }
     }
 
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task A_large_state_is_stored_compressed_and_a_small_one_as_readable_JSON(string mode)
+    {
+        await using var host = await StartAsync(mode);
+        var (batched, adoNet) = Storages(host);
+        var text = string.Concat(Enumerable.Range(0, 200).Select(i => $"page-view-{i};"));
+        await batched.WriteStateAsync("lead", GrainId.Create("lead", "shop-a/large"), new GrainState<Probe>(new Probe { Text = text, Number = 7 }));
+        await adoNet.WriteStateAsync("lead", GrainId.Create("lead", "shop-a/large-via-provider"), new GrainState<Probe>(new Probe { Text = text, Number = 8 }));
+        await batched.WriteStateAsync("lead", GrainId.Create("lead", "shop-a/small"), new GrainState<Probe>(new Probe { Text = "short", Number = 9 }));
+
+        foreach (var (key, number) in new[] { ("shop-a/large", 7), ("shop-a/large-via-provider", 8) })
+        {
+            var stored = await PayloadAsync(host, key);
+            Assert.Equal(0x78, stored[0]);
+            Assert.True(stored.Length < text.Length / 2, $"{key} is stored in {stored.Length} bytes for {text.Length} characters of text.");
+            var read = new GrainState<Probe>();
+            await adoNet.ReadStateAsync("lead", GrainId.Create("lead", key), read);
+            Assert.Equal(text, read.State!.Text);
+            Assert.Equal(number, read.State.Number);
+        }
+
+        Assert.Equal("{\"text\":\"short\",\"number\":9}", System.Text.Encoding.UTF8.GetString(await PayloadAsync(host, "shop-a/small")));
+    }
+
     private static async Task<TestHost> StartAsync(string mode) =>
         mode == "sqlite" ? TestHost.StartSqlite() : TestHost.StartPostgres(await Postgres.CreateDatabaseAsync(), "batched-" + Guid.NewGuid().ToString("N")[..8]);
 
@@ -120,6 +146,14 @@ public sealed class BatchedGrainStorageTests
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         return (Convert.ToInt64(reader.GetValue(0)), Convert.ToInt64(reader.GetValue(1)));
+    }
+
+    private static async Task<byte[]> PayloadAsync(TestHost host, string key)
+    {
+        await using var connection = await host.Services.GetRequiredService<Database>().OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT PayloadBinary FROM OrleansStorage WHERE GrainIdExtensionString = '{key}'";
+        return (byte[])(await command.ExecuteScalarAsync())!;
     }
 
     private static async Task ExecuteAsync(TestHost host, string sql)
