@@ -32,7 +32,7 @@ internal sealed class BatchedGrainStorage(IGrainStorage adoNet, GrainStateWriter
         }
 
         int? expected = string.IsNullOrWhiteSpace(grainState.ETag) ? null : int.Parse(grainState.ETag, CultureInfo.InvariantCulture);
-        var write = new GrainStateWrite(grainType, grainId.Key.ToString()!, expected, serializer.Serialize(grainState.State).ToArray());
+        var write = new GrainStateWrite(grainType, grainId.Key.ToString()!, expected, ArrayOf(serializer.Serialize(grainState.State)));
         var stored = await writer.WriteAsync(write);
         if (stored is null || stored == expected)
         {
@@ -43,6 +43,12 @@ internal sealed class BatchedGrainStorage(IGrainStorage adoNet, GrainStateWriter
         grainState.ETag = stored.Value.ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
     }
+
+    // The serializer hands over a whole array; BinaryData.ToArray would copy every state once more.
+    private static byte[] ArrayOf(BinaryData data) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data.ToMemory(), out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : data.ToArray();
 }
 
 internal sealed record GrainStateWrite(string GrainType, string Key, int? ExpectedVersion, byte[] Payload);
