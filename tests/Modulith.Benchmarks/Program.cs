@@ -11,6 +11,7 @@ return args.FirstOrDefault() switch
     "segments" => await SegmentBenchmark.RunAsync(args[1..]),
     "traffic" => await TrafficCommand.RunAsync(args[1..]),
     "load" => await RunLoad(args[1..]),
+    "steady" => await RunSteady(args[1..]),
     _ => RunCodePaths(args),
 };
 
@@ -28,6 +29,17 @@ static async Task<int> RunLoad(string[] args)
     var requests = args.Length > 4 && args[4] == "batch" ? LoadRunner.Batches(3, 4_000, 100) : LoadRunner.SingleMessages(3, 400_000);
     var result = await LoadRunner.RunAsync(new Uri(args[0]), args[1], requests, concurrency, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(2));
     Console.WriteLine($"{result.EventsPerSecond:N0} events/s, p50 {result.Percentile(0.5):N1} ms, p99 {result.Percentile(0.99):N1} ms, failures {result.Failures}");
+    return 0;
+}
+
+// steady URL WRITE_KEY SECONDS RATE: the leads benchmark's open-loop background traffic against a running host (for profiling).
+static async Task<int> RunSteady(string[] args)
+{
+    var seconds = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+    var rate = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
+    using var writer = LeadLatencyBenchmark.Client(new Uri(args[0]), "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(args[1] + ":")), 64);
+    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+    await LeadLatencyBenchmark.BackgroundLoadAsync(writer, rate, 50, stop.Token);
     return 0;
 }
 

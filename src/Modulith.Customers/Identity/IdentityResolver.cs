@@ -1,4 +1,5 @@
 using Modulith.Customers.Profiles;
+using Modulith.SharedKernel.Grains;
 
 namespace Modulith.Customers.Identity;
 
@@ -8,8 +9,6 @@ namespace Modulith.Customers.Identity;
 /// </summary>
 internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
 {
-    private const int MaxHops = 16;
-
     public string NewCustomerId() => "cus_" + Guid.CreateVersion7(clock.GetUtcNow()).ToString("N");
 
     /// <summary>Answers the customer id and whether a merge happened (which invalidates earlier resolutions).</summary>
@@ -30,7 +29,6 @@ internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
 
         var target = owners[0] ?? await Index(workspaceId, ids[0]).ClaimAsync(candidate ?? NewCustomerId());
         owners[0] = target;
-        HashSet<string>? targetUserIds = null;
         var merged = false;
         // Unowned identifiers are claimed side by side; one claimed meanwhile by another profile answers that owner,
         // which is then merged like any other.
@@ -43,71 +41,12 @@ internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
                 continue;
             }
 
-            if (targetUserIds is null)
-            {
-                targetUserIds = new HashSet<string>(await UserIdsOf(workspaceId, target), StringComparer.Ordinal);
-                if (leadsWithUserId)
-                {
-                    targetUserIds.Add(ids[0].Value);
-                }
-            }
-
-            var (survivor, didMerge) = await TryMergeAsync(workspaceId, target, targetUserIds, owner, ids[i]);
-            target = survivor;
-            merged |= didMerge;
+            var outcome = await grains.GetGrainByKey<IProfileMergeGrain>(workspaceId).MergeAsync(target, owner, ids[i].ToString(), leadsWithUserId ? ids[0].Value : null);
+            target = outcome.Survivor;
+            merged |= outcome.Merged;
         }
 
         return (target, merged);
-    }
-
-    private async Task<(string Survivor, bool Merged)> TryMergeAsync(string workspaceId, string target, HashSet<string> targetUserIds, string other, IdentityKey via)
-    {
-        for (var hop = 0; hop < MaxHops; hop++)
-        {
-            var otherInfo = await Customer(workspaceId, other).GetMergeInfoAsync();
-            if (otherInfo.ForwardedTo is { } forwarded)
-            {
-                if (forwarded == target)
-                {
-                    return (target, false);
-                }
-
-                other = forwarded;
-                continue;
-            }
-
-            var otherUserIds = otherInfo.UserIds;
-            if (targetUserIds.Count > 0 && otherUserIds.Count > 0 && !otherUserIds.Any(targetUserIds.Contains))
-            {
-                var now = clock.GetUtcNow();
-                const string reason = "The profiles have different userIds; they are never merged automatically.";
-                await Customer(workspaceId, target).RecordConflictAsync(new IdentityConflict { At = now, Identity = via.ToString(), OtherCustomerId = other, Reason = reason }, via.ToString());
-                await Customer(workspaceId, other).RecordConflictAsync(new IdentityConflict { At = now, Identity = via.ToString(), OtherCustomerId = target, Reason = reason }, null);
-                return (target, false);
-            }
-
-            var handOff = await Customer(workspaceId, other).HandOffAsync(target);
-            if (handOff is null)
-            {
-                continue; // merged elsewhere meanwhile: follow it
-            }
-
-            var survivor = await Customer(workspaceId, target).AbsorbAsync(handOff, $"linked by {via}");
-            foreach (var identity in handOff.Identities)
-            {
-                await Index(workspaceId, new IdentityKey(identity.Kind, identity.Value)).RepointAsync(other, survivor);
-            }
-
-            await Index(workspaceId, via).RepointAsync(other, survivor);
-            foreach (var userId in otherUserIds)
-            {
-                targetUserIds.Add(userId);
-            }
-
-            return (survivor, true);
-        }
-
-        throw new InvalidOperationException($"Merging into {target} followed more than {MaxHops} forwards from {other}.");
     }
 
     private async Task<IReadOnlyList<string>> UserIdsOf(string workspaceId, string customerId)
@@ -115,7 +54,7 @@ internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
         return (await Customer(workspaceId, customerId).GetMergeInfoAsync()).UserIds;
     }
 
-    private IIdentityGrain Index(string workspaceId, IdentityKey key) => grains.GetGrain<IIdentityGrain>(key.GrainKey(workspaceId));
+    private IIdentityGrain Index(string workspaceId, IdentityKey key) => grains.GetGrainByKey<IIdentityGrain>(key.GrainKey(workspaceId));
 
-    private ICustomerGrain Customer(string workspaceId, string customerId) => grains.GetGrain<ICustomerGrain>($"{workspaceId}/{customerId}");
+    private ICustomerGrain Customer(string workspaceId, string customerId) => grains.GetGrainByKey<ICustomerGrain>($"{workspaceId}/{customerId}");
 }

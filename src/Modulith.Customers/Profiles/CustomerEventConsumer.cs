@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Modulith.Customers.Directory;
 using Modulith.Customers.Identity;
 using Modulith.Ingestion.Contracts;
+using Modulith.SharedKernel.Grains;
 
 namespace Modulith.Customers.Profiles;
 
@@ -15,7 +16,7 @@ internal sealed class CustomerEventConsumer(IGrainFactory grains, IdentityResolv
     public async Task<IReadOnlyList<string>> ConsumeAsync(string workspaceId, IReadOnlyList<IngestedEvent> events, CancellationToken cancellationToken)
     {
         var owners = new string[events.Count];
-        var identities = events.Select(e => ProfileFolder.IdentitiesOf(e, null, options.Value.DefaultPhoneRegion)).ToArray();
+        var identities = events.Select(e => ProfileFolder.IdentitiesOf(e, options.Value.DefaultPhoneRegion)).ToArray();
         // Bounded, so that a large drain does not flood the thread pool that also serves ingestion's requests.
         await Parallel.ForEachAsync(ChainsOfSharedIdentifiers(identities), new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentChains, CancellationToken = cancellationToken },
             async (chain, _) => await ResolveChainAsync(workspaceId, chain, identities, owners));
@@ -117,7 +118,7 @@ internal sealed class CustomerEventConsumer(IGrainFactory grains, IdentityResolv
     {
         for (var hop = 0; hop < MaxForwards; hop++)
         {
-            var outcome = await grains.GetGrain<ICustomerGrain>($"{workspaceId}/{customerId}").ApplyAsync(events);
+            var outcome = await grains.GetGrainByKey<ICustomerGrain>($"{workspaceId}/{customerId}").ApplyAsync(events);
             if (outcome.ForwardedTo is null)
             {
                 return (customerId, outcome.Summary);

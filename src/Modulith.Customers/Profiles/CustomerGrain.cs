@@ -175,7 +175,15 @@ internal sealed class CustomerGrain(
     {
         if (S.ForwardedTo is { } survivor)
         {
-            return await GrainFactory.GetGrain<ICustomerGrain>($"{Key.Workspace}/{survivor}").AbsorbAsync(source, reason);
+            if (survivor != source.Id)
+            {
+                return await GrainFactory.GetGrain<ICustomerGrain>($"{Key.Workspace}/{survivor}").AbsorbAsync(source, reason);
+            }
+
+            // This profile and the source were handed over to each other, which merges taking turns now prevent but
+            // stored states may still show: passing the source on would call it while it waits for this call. This
+            // profile takes it back instead, and the source's forward to this one ends the cycle.
+            S.ForwardedTo = null;
         }
 
         if (S.Merges.Exists(m => m.SourceCustomerId == source.Id))

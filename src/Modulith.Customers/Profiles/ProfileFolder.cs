@@ -41,8 +41,8 @@ internal static class ProfileFolder
         var properties = payload["properties"] as JsonObject;
         ApplyTraits(state, payload["traits"] as JsonObject, e.Type is "identify");
         ApplyTraits(state, context?["traits"] as JsonObject, overwrite: false);
-        ApplyConsents(state, context?["consent"]?["categoryPreferences"] as JsonObject, "context.consent", e.Timestamp);
-        ApplyConsents(state, payload["traits"]?["consents"] as JsonObject, "traits.consents", e.Timestamp);
+        ApplyConsents(state, (context?["consent"] as JsonObject)?["categoryPreferences"] as JsonObject, "context.consent", e.Timestamp);
+        ApplyConsents(state, (payload["traits"] as JsonObject)?["consents"] as JsonObject, "traits.consents", e.Timestamp);
         if (e.Type == "group" && payload["groupId"]?.ToString() is { } groupId && !state.GroupIds.Contains(groupId))
         {
             state.GroupIds.Add(groupId);
@@ -83,7 +83,32 @@ internal static class ProfileFolder
     }
 
     /// <summary>The identifiers an event carries, normalised, in resolution priority.</summary>
-    public static IReadOnlyList<IdentityKey> IdentitiesOf(IngestedEvent e, JsonObject? payload, string? defaultPhoneRegion)
+    public static IReadOnlyList<IdentityKey> IdentitiesOf(IngestedEvent e, string? defaultPhoneRegion)
+    {
+        string? email = null;
+        string? phone = null;
+        // Most events carry no traits, and identity resolution reads nothing else of the payload: only those are parsed.
+        // A backslash may spell a property name in escapes, so such payloads are parsed too.
+        if (e.Payload.Contains("traits", StringComparison.Ordinal) || e.Payload.Contains('\\', StringComparison.Ordinal))
+        {
+            using var document = JsonDocument.Parse(e.Payload);
+            var traits = Child(document.RootElement, "traits");
+            var contextTraits = Child(Child(document.RootElement, "context"), "traits");
+            email = Text(traits, "email") ?? Text(contextTraits, "email");
+            phone = Text(traits, "phone") ?? Text(contextTraits, "phone");
+        }
+
+        return IdentitiesOf(e, email, phone, defaultPhoneRegion);
+    }
+
+    private static IReadOnlyList<IdentityKey> IdentitiesOf(IngestedEvent e, JsonObject payload, string? defaultPhoneRegion)
+    {
+        var traits = payload["traits"] as JsonObject;
+        var contextTraits = (payload["context"] as JsonObject)?["traits"] as JsonObject;
+        return IdentitiesOf(e, Text(traits?["email"]) ?? Text(contextTraits?["email"]), Text(traits?["phone"]) ?? Text(contextTraits?["phone"]), defaultPhoneRegion);
+    }
+
+    private static List<IdentityKey> IdentitiesOf(IngestedEvent e, string? rawEmail, string? rawPhone, string? defaultPhoneRegion)
     {
         var keys = new List<IdentityKey>(4);
         if (e.UserId is not null)
@@ -91,17 +116,12 @@ internal static class ProfileFolder
             keys.Add(new IdentityKey(IdentityKey.UserId, e.UserId));
         }
 
-        payload ??= JsonNode.Parse(e.Payload) as JsonObject;
-        var traits = payload?["traits"] as JsonObject;
-        var contextTraits = payload?["context"]?["traits"] as JsonObject;
-        var email = IdentityNormalizer.Email(Text(traits?["email"]) ?? Text(contextTraits?["email"]));
-        if (email is not null)
+        if (IdentityNormalizer.Email(rawEmail) is { } email)
         {
             keys.Add(new IdentityKey(IdentityKey.Email, email));
         }
 
-        var phone = IdentityNormalizer.Phone(Text(traits?["phone"]) ?? Text(contextTraits?["phone"]), defaultPhoneRegion);
-        if (phone is not null)
+        if (IdentityNormalizer.Phone(rawPhone, defaultPhoneRegion) is { } phone)
         {
             keys.Add(new IdentityKey(IdentityKey.Phone, phone));
         }
@@ -119,6 +139,17 @@ internal static class ProfileFolder
 
         return keys;
     }
+
+    private static JsonElement Child(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var child) ? child : default;
+
+    // The same reading as Text(JsonNode): a non-empty string, or a number as written.
+    private static string? Text(JsonElement parent, string name) => Child(parent, name) switch
+    {
+        { ValueKind: JsonValueKind.String } text => text.GetString() is { Length: > 0 } value ? value : null,
+        { ValueKind: JsonValueKind.Number } number => number.GetRawText(),
+        _ => null,
+    };
 
     public static void AddIdentity(CustomerState state, IdentityKey identity, DateTimeOffset at)
     {
@@ -285,7 +316,7 @@ internal static class ProfileFolder
         var name = Param("utm_campaign", "name");
         var gclid = query.GetValueOrDefault("gclid") ?? query.GetValueOrDefault("gbraid") ?? query.GetValueOrDefault("wbraid") ?? Text(context?["gclid"]);
         var fbclid = query.GetValueOrDefault("fbclid") ?? Text(context?["fbclid"]);
-        var referrer = Text(page?["referrer"]) ?? Text(pageProperties?["referrer"]) ?? Text(context?["referrer"]?["url"]);
+        var referrer = Text(page?["referrer"]) ?? Text(pageProperties?["referrer"]) ?? Text((context?["referrer"] as JsonObject)?["url"]);
         var referrerHost = HostOf(referrer);
         if (referrerHost is not null && referrerHost == HostOf(url))
         {

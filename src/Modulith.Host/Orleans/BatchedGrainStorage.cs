@@ -198,7 +198,7 @@ internal sealed class GrainStateWriter : IAsyncDisposable
     private static DbParameter Parameter(DbCommand command, string name)
     {
         var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
+        parameter.ParameterName = DbCommandExtensions.Prefixed(name);
         command.Parameters.Add(parameter);
         return parameter;
     }

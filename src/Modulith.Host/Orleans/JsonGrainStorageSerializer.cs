@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -25,21 +26,56 @@ internal sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
         IgnoreReadOnlyProperties = true,
     };
 
+    // Buffers kept per thread: serializing is synchronous, and a grain's state is written often. A buffer grown past
+    // KeptBufferBytes by an unusually large state is let go instead of being kept for the thread's life.
+    private const int KeptBufferBytes = 1 << 20;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_json;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    [ThreadStatic]
+    private static MemoryStream? t_compressed;
+
     public BinaryData Serialize<T>(T? input)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(input, Options);
-        if (json.Length < CompressFromBytes)
+        var json = t_json ??= new ArrayBufferWriter<byte>(16 * 1024);
+        var writer = t_writer ??= new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = Options.Encoder, Indented = Options.WriteIndented });
+        json.ResetWrittenCount();
+        writer.Reset(json);
+        JsonSerializer.Serialize(writer, input, Options);
+        writer.Flush();
+        try
         {
-            return new BinaryData(json);
-        }
+            if (json.WrittenCount < CompressFromBytes)
+            {
+                return new BinaryData(json.WrittenSpan.ToArray());
+            }
 
-        using var compressed = new MemoryStream(json.Length / 3);
-        using (var zlib = new ZLibStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+            var compressed = t_compressed ??= new MemoryStream(json.WrittenCount);
+            compressed.SetLength(0);
+            using (var zlib = new ZLibStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                zlib.Write(json.WrittenSpan);
+            }
+
+            return new BinaryData(compressed.ToArray());
+        }
+        finally
         {
-            zlib.Write(json);
-        }
+            if (json.Capacity > KeptBufferBytes)
+            {
+                t_json = null;
+                t_writer = null;
+            }
 
-        return new BinaryData(compressed.ToArray());
+            if (t_compressed?.Capacity > KeptBufferBytes)
+            {
+                t_compressed = null;
+            }
+        }
     }
 
     public T Deserialize<T>(BinaryData input)

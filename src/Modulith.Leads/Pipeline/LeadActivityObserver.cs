@@ -2,6 +2,7 @@ using System.Text.Json;
 using Modulith.Customers.Contracts;
 using Modulith.Leads.Contracts;
 using Modulith.Leads.Scoring;
+using Modulith.SharedKernel.Grains;
 
 namespace Modulith.Leads.Pipeline;
 
@@ -16,7 +17,7 @@ internal sealed class LeadActivityObserver(IGrainFactory grains) : ICustomerActi
     {
         // Mapped before any await: the snapshot's collections belong to the customer's grain.
         var lead = ToLeadActivity(activity);
-        return grains.GetGrain<ILeadGrain>($"{activity.WorkspaceId}/{activity.CustomerId}").ObserveAsync(lead);
+        return grains.GetGrainByKey<ILeadGrain>($"{activity.WorkspaceId}/{activity.CustomerId}").ObserveAsync(lead);
     }
 
     internal static LeadActivity ToLeadActivity(CustomerActivity activity)

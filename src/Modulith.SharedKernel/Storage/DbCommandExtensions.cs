@@ -24,21 +24,28 @@ public static class DbCommandExtensions
         var command = connection.Command(sql.Replace("@list", string.Join(", ", names), StringComparison.Ordinal), transaction);
         for (var i = 0; i < values.Count; i++)
         {
-            command.With(names[i][1..], values[i]);
+            command.With(names[i], values[i]);
         }
 
         return command;
     }
 
-    /// <summary>Adds a named parameter; null becomes <see cref="DBNull"/>.</summary>
+    /// <summary>Adds a named parameter (<c>@name</c> in the SQL; the <c>@</c> may be omitted); null becomes <see cref="DBNull"/>.</summary>
     public static DbCommand With(this DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
+        parameter.ParameterName = Prefixed(name);
         parameter.Value = value ?? DBNull.Value;
         command.Parameters.Add(parameter);
         return command;
     }
+
+    /// <summary>
+    /// The name as the SQL spells it. Microsoft.Data.Sqlite looks a name without its prefix up under every prefix SQLite
+    /// knows, on each execution: four lookups, each converting the name to UTF-8, for every parameter of every statement.
+    /// Npgsql accepts both forms.
+    /// </summary>
+    public static string Prefixed(string name) => name.Length > 0 && name[0] is '@' or ':' or '$' ? name : "@" + name;
 
     /// <summary>Reads a nullable string column.</summary>
     public static string? NullableString(this DbDataReader reader, int ordinal) =>

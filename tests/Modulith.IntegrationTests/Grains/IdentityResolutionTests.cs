@@ -1,6 +1,7 @@
 using Modulith.Customers.Identity;
 using Modulith.Customers.Profiles;
 using Modulith.Ingestion.Contracts;
+using Modulith.SharedKernel.Grains;
 
 namespace Modulith.IntegrationTests.Grains;
 
@@ -60,6 +61,94 @@ public sealed class IdentityResolutionTests(ClusterFixture fixture) : IClassFixt
         Assert.Equal(survivor, target);
         var outcome = await Customer(ws, other).ApplyAsync([Event(ws, "new-device")]);
         Assert.Equal(survivor, outcome.ForwardedTo);
+    }
+
+    [Fact]
+    public async Task A_merge_through_a_stale_target_never_points_a_profile_back_at_its_survivor()
+    {
+        var ws = Ws();
+        var (a, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, "a")]);
+        var (b, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, "b")]);
+        await Customer(ws, a).ApplyAsync([Event(ws, "a")]);
+        await Customer(ws, b).ApplyAsync([Event(ws, "b")]);
+        var merges = Grains.GetGrainByKey<IProfileMergeGrain>(ws);
+        Assert.Equal(new MergeOutcome(a, true), await merges.MergeAsync(a, b, "anonymousId:b", null));
+
+        // A resolution that read its owners before that merge still names b as its target.
+        Assert.Equal(new MergeOutcome(a, false), await merges.MergeAsync(b, a, "anonymousId:a", null));
+        Assert.Null((await Customer(ws, a).GetMergeInfoAsync()).ForwardedTo);
+        Assert.Equal(a, (await Customer(ws, b).GetMergeInfoAsync()).ForwardedTo);
+        Assert.Equal(2, (await Customer(ws, a).GetStateAsync())?.Counters.ProductViews);
+    }
+
+    [Fact]
+    public async Task Opposite_merges_of_the_same_profiles_at_once_end_in_one_profile_without_waiting()
+    {
+        var ws = Ws();
+        var pairs = new List<(string A, string B)>();
+        for (var i = 0; i < 10; i++)
+        {
+            var (a, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, $"a{i}")]);
+            var (b, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, $"b{i}")]);
+            await Customer(ws, a).ApplyAsync([Event(ws, $"a{i}")]);
+            await Customer(ws, b).ApplyAsync([Event(ws, $"b{i}")]);
+            pairs.Add((a, b));
+        }
+
+        var merges = Grains.GetGrainByKey<IProfileMergeGrain>(ws);
+        var outcomes = await Task.WhenAll(pairs.SelectMany(p => new[]
+        {
+            Task.Run(() => merges.MergeAsync(p.A, p.B, "anonymousId:x", null)),
+            Task.Run(() => merges.MergeAsync(p.B, p.A, "anonymousId:y", null)),
+        })).WaitAsync(TimeSpan.FromSeconds(20));
+
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            var survivor = outcomes[2 * i].Survivor;
+            Assert.Equal(survivor, outcomes[(2 * i) + 1].Survivor);
+            var merged = survivor == pairs[i].A ? pairs[i].B : pairs[i].A;
+            Assert.Null((await Customer(ws, survivor).GetMergeInfoAsync()).ForwardedTo);
+            Assert.Equal(survivor, (await Customer(ws, merged).GetMergeInfoAsync()).ForwardedTo);
+            Assert.Equal(2, (await Customer(ws, survivor).GetStateAsync())?.Counters.ProductViews);
+        }
+    }
+
+    [Fact]
+    public async Task Two_profiles_handed_to_each_other_are_joined_by_the_next_absorb_instead_of_waiting_on_each_other()
+    {
+        var ws = Ws();
+        var (a, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, "a")]);
+        var (b, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, "b")]);
+        await Customer(ws, a).ApplyAsync([Event(ws, "a")]);
+        await Customer(ws, b).ApplyAsync([Event(ws, "b")]);
+
+        // What two resolutions racing each other could leave in storage before merges took turns.
+        var fromA = await Customer(ws, a).HandOffAsync(b);
+        var fromB = await Customer(ws, b).HandOffAsync(a);
+        Assert.NotNull(fromA);
+        Assert.NotNull(fromB);
+
+        Assert.Equal(a, await Customer(ws, a).AbsorbAsync(fromB, "test").WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Null((await Customer(ws, a).GetMergeInfoAsync()).ForwardedTo);
+        Assert.Equal(a, (await Customer(ws, b).GetMergeInfoAsync()).ForwardedTo);
+        Assert.Equal(2, (await Customer(ws, a).GetStateAsync())?.Counters.ProductViews);
+    }
+
+    [Fact]
+    public async Task A_reference_by_key_reaches_the_same_grain_as_Orleans_own()
+    {
+        var ws = Ws();
+        var key = $"{ws}/cus_by_key";
+        var ours = Grains.GetGrainByKey<ICustomerGrain>(key);
+        var theirs = Grains.GetGrain<ICustomerGrain>(key);
+        Assert.Equal(theirs.GetGrainId(), ours.GetGrainId());
+        Assert.Equal(((GrainReference)theirs).InterfaceType, ((GrainReference)ours).InterfaceType);
+        Assert.Equal(Grains.GetGrain<IIdentityGrain>(key).GetGrainId(), Grains.GetGrainByKey<IIdentityGrain>(key).GetGrainId());
+        Assert.NotEqual(ours.GetGrainId(), Grains.GetGrainByKey<ICustomerGrain>(key + "x").GetGrainId());
+
+        await ours.ApplyAsync([Event(ws, "by-key")]);
+        var state = await theirs.GetStateAsync();
+        Assert.Equal(1, state?.Counters.ProductViews);
     }
 
     private ICustomerGrain Customer(string ws, string id) => Grains.GetGrain<ICustomerGrain>($"{ws}/{id}");

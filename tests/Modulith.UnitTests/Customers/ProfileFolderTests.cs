@@ -61,6 +61,24 @@ public sealed class ProfileFolderTests
         Assert.Equal("\"Jane\"", state.Traits["firstName"]);
     }
 
+    [Theory]
+    [InlineData("""{"traits":{"email":"Jane@Example.com","phone":"+48 601 234 567"}}""")]
+    [InlineData("""{"context":{"traits":{"email":"ctx@example.com","phone":48601234567}}}""")]
+    [InlineData("""{"traits":{"email":""},"context":{"traits":{"email":"second@example.com"}}}""")]
+    [InlineData("""{"traits":{"phone":true,"email":["a@example.com"]},"context":"not an object"}""")]
+    [InlineData("""{"tr\u0061its":{"em\u0061il":"escaped@example.com"}}""")]
+    [InlineData("""{"properties":{"note":"has traits in text only"}}""")]
+    [InlineData("""{"properties":{"product_id":"p1"}}""")]
+    [InlineData("""[]""")]
+    public void Identity_resolution_reads_the_identifiers_the_profile_records(string payload)
+    {
+        var e = Event("identify", null, payload, T0, userId: "u1");
+        var state = new CustomerState();
+        ProfileFolder.Apply(state, e, "PL");
+        var recorded = state.Identities.Select(i => new IdentityKey(i.Kind, i.Value)).ToHashSet();
+        Assert.Equal(recorded, ProfileFolder.IdentitiesOf(e, "PL").ToHashSet());
+    }
+
     [Fact]
     public void A_campaign_visit_becomes_a_classified_touchpoint_with_click_id()
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Modulith.Customers.Contracts;
 using Modulith.Leads.Contracts;
+using Modulith.SharedKernel.Grains;
 
 namespace Modulith.Segmentation.Segments.Membership;
 
@@ -38,7 +39,7 @@ internal sealed class SegmentActivityObserver(IGrainFactory grains, SegmentCatal
         var lead = await leads.GetStatusAsync(activity.WorkspaceId, activity.CustomerId);
         facts.LeadStage = lead.Stage;
         facts.LeadScore = lead.Score;
-        await grains.GetGrain<ICustomerSegmentsGrain>($"{activity.WorkspaceId}/{activity.CustomerId}").ObserveAsync(new SegmentInput(facts, hits, connector));
+        await grains.GetGrainByKey<ICustomerSegmentsGrain>($"{activity.WorkspaceId}/{activity.CustomerId}").ObserveAsync(new SegmentInput(facts, hits, connector));
     }
 
     private static string? ConnectorOf(string payload)
@@ -56,6 +57,6 @@ internal sealed class SegmentActivityObserver(IGrainFactory grains, SegmentCatal
 internal sealed class SegmentLeadObserver(IGrainFactory grains) : ILeadEventObserver
 {
     public Task OnLeadEventAsync(LeadEvent leadEvent) => leadEvent.Kind == "stage_changed"
-        ? grains.GetGrain<ICustomerSegmentsGrain>($"{leadEvent.WorkspaceId}/{leadEvent.LeadId}").UpdateLeadAsync(leadEvent.Stage)
+        ? grains.GetGrainByKey<ICustomerSegmentsGrain>($"{leadEvent.WorkspaceId}/{leadEvent.LeadId}").UpdateLeadAsync(leadEvent.Stage)
         : Task.CompletedTask;
 }
