@@ -61,13 +61,11 @@ internal sealed class ProfileMergeGrain(TimeProvider clock) : Grain, IProfileMer
         // Merges take turns here, so neither end can have been handed over since it was followed.
         var handOff = await Customer(other).HandOffAsync(target) ?? throw new InvalidOperationException($"Profile {other} was merged elsewhere during a merge of workspace {Workspace}.");
         var survivor = await Customer(target).AbsorbAsync(handOff, $"linked by {via}");
-        foreach (var identity in handOff.Identities)
+        foreach (var identity in handOff.Identities.Select(i => new IdentityKey(i.Kind, i.Value).ToString()).Append(via))
         {
-            await Index(new IdentityKey(identity.Kind, identity.Value)).RepointAsync(other, survivor);
+            await Index(identity).RepointAsync(other, survivor);
         }
 
-        var separator = via.IndexOf(':', StringComparison.Ordinal);
-        await Index(new IdentityKey(via[..separator], via[(separator + 1)..])).RepointAsync(other, survivor);
         return new MergeOutcome(survivor, true);
     }
 
@@ -90,5 +88,6 @@ internal sealed class ProfileMergeGrain(TimeProvider clock) : Grain, IProfileMer
 
     private ICustomerGrain Customer(string customerId) => GrainFactory.GetGrainByKey<ICustomerGrain>($"{Workspace}/{customerId}");
 
-    private IIdentityGrain Index(IdentityKey key) => GrainFactory.GetGrainByKey<IIdentityGrain>(key.GrainKey(Workspace));
+    // An identifier's index grain is keyed by the workspace and the identifier as IdentityKey writes it (kind:value).
+    private IIdentityGrain Index(string identity) => GrainFactory.GetGrainByKey<IIdentityGrain>($"{Workspace}/{identity}");
 }

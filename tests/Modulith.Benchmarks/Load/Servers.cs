@@ -94,12 +94,14 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    // MODULITH_BENCH_HOST_LOG=<file> keeps the servers' output (Warning and above) for diagnosis: one writer for all of them.
+    private static readonly Lazy<TextWriter?> HostLog = new(() =>
+        Environment.GetEnvironmentVariable("MODULITH_BENCH_HOST_LOG") is { Length: > 0 } path ? TextWriter.Synchronized(File.AppendText(path)) : null);
+
     private static async Task<ServerProcess> StartAsync(ProcessStartInfo start, int port, string readyPath)
     {
         var process = Process.Start(start)!;
-        // MODULITH_BENCH_HOST_LOG=<file> keeps the servers' output (Warning and above) for diagnosis.
-        var log = Environment.GetEnvironmentVariable("MODULITH_BENCH_HOST_LOG") is { Length: > 0 } path ? TextWriter.Synchronized(File.AppendText(path)) : null;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { log?.WriteLine(e.Data); log?.Flush(); } };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { HostLog.Value?.WriteLine(e.Data); HostLog.Value?.Flush(); } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -67,18 +67,14 @@ public sealed class IdentityResolutionTests(ClusterFixture fixture) : IClassFixt
     public async Task A_merge_through_a_stale_target_never_points_a_profile_back_at_its_survivor()
     {
         var ws = Ws();
-        var (a, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, "a")]);
-        var (b, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, "b")]);
-        await Customer(ws, a).ApplyAsync([Event(ws, "a")]);
-        await Customer(ws, b).ApplyAsync([Event(ws, "b")]);
+        var a = await VisitorAsync(ws, "a");
+        var b = await VisitorAsync(ws, "b");
         var merges = Grains.GetGrainByKey<IProfileMergeGrain>(ws);
         Assert.Equal(new MergeOutcome(a, true), await merges.MergeAsync(a, b, "anonymousId:b", null));
 
         // A resolution that read its owners before that merge still names b as its target.
         Assert.Equal(new MergeOutcome(a, false), await merges.MergeAsync(b, a, "anonymousId:a", null));
-        Assert.Null((await Customer(ws, a).GetMergeInfoAsync()).ForwardedTo);
-        Assert.Equal(a, (await Customer(ws, b).GetMergeInfoAsync()).ForwardedTo);
-        Assert.Equal(2, (await Customer(ws, a).GetStateAsync())?.Counters.ProductViews);
+        await AssertJoinedAsync(ws, a, b);
     }
 
     [Fact]
@@ -88,11 +84,7 @@ public sealed class IdentityResolutionTests(ClusterFixture fixture) : IClassFixt
         var pairs = new List<(string A, string B)>();
         for (var i = 0; i < 10; i++)
         {
-            var (a, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, $"a{i}")]);
-            var (b, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, $"b{i}")]);
-            await Customer(ws, a).ApplyAsync([Event(ws, $"a{i}")]);
-            await Customer(ws, b).ApplyAsync([Event(ws, $"b{i}")]);
-            pairs.Add((a, b));
+            pairs.Add((await VisitorAsync(ws, $"a{i}"), await VisitorAsync(ws, $"b{i}")));
         }
 
         var merges = Grains.GetGrainByKey<IProfileMergeGrain>(ws);
@@ -107,9 +99,7 @@ public sealed class IdentityResolutionTests(ClusterFixture fixture) : IClassFixt
             var survivor = outcomes[2 * i].Survivor;
             Assert.Equal(survivor, outcomes[(2 * i) + 1].Survivor);
             var merged = survivor == pairs[i].A ? pairs[i].B : pairs[i].A;
-            Assert.Null((await Customer(ws, survivor).GetMergeInfoAsync()).ForwardedTo);
-            Assert.Equal(survivor, (await Customer(ws, merged).GetMergeInfoAsync()).ForwardedTo);
-            Assert.Equal(2, (await Customer(ws, survivor).GetStateAsync())?.Counters.ProductViews);
+            await AssertJoinedAsync(ws, survivor, merged);
         }
     }
 
@@ -117,10 +107,8 @@ public sealed class IdentityResolutionTests(ClusterFixture fixture) : IClassFixt
     public async Task Two_profiles_handed_to_each_other_are_joined_by_the_next_absorb_instead_of_waiting_on_each_other()
     {
         var ws = Ws();
-        var (a, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, "a")]);
-        var (b, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, "b")]);
-        await Customer(ws, a).ApplyAsync([Event(ws, "a")]);
-        await Customer(ws, b).ApplyAsync([Event(ws, "b")]);
+        var a = await VisitorAsync(ws, "a");
+        var b = await VisitorAsync(ws, "b");
 
         // What two resolutions racing each other could leave in storage before merges took turns.
         var fromA = await Customer(ws, a).HandOffAsync(b);
@@ -129,9 +117,7 @@ public sealed class IdentityResolutionTests(ClusterFixture fixture) : IClassFixt
         Assert.NotNull(fromB);
 
         Assert.Equal(a, await Customer(ws, a).AbsorbAsync(fromB, "test").WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Null((await Customer(ws, a).GetMergeInfoAsync()).ForwardedTo);
-        Assert.Equal(a, (await Customer(ws, b).GetMergeInfoAsync()).ForwardedTo);
-        Assert.Equal(2, (await Customer(ws, a).GetStateAsync())?.Counters.ProductViews);
+        await AssertJoinedAsync(ws, a, b);
     }
 
     [Fact]
@@ -149,6 +135,22 @@ public sealed class IdentityResolutionTests(ClusterFixture fixture) : IClassFixt
         await ours.ApplyAsync([Event(ws, "by-key")]);
         var state = await theirs.GetStateAsync();
         Assert.Equal(1, state?.Counters.ProductViews);
+    }
+
+    // A profile of its own for an anonymous visitor, with one product view.
+    private async Task<string> VisitorAsync(string ws, string anonymousId)
+    {
+        var (customer, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.AnonymousId, anonymousId)]);
+        await Customer(ws, customer).ApplyAsync([Event(ws, anonymousId)]);
+        return customer;
+    }
+
+    // Two one-view visitors ended in one profile: the survivor forwards nowhere, the other forwards to it, and it holds both views.
+    private async Task AssertJoinedAsync(string ws, string survivor, string merged)
+    {
+        Assert.Null((await Customer(ws, survivor).GetMergeInfoAsync()).ForwardedTo);
+        Assert.Equal(survivor, (await Customer(ws, merged).GetMergeInfoAsync()).ForwardedTo);
+        Assert.Equal(2, (await Customer(ws, survivor).GetStateAsync())?.Counters.ProductViews);
     }
 
     private ICustomerGrain Customer(string ws, string id) => Grains.GetGrain<ICustomerGrain>($"{ws}/{id}");
