@@ -25,6 +25,7 @@ public static class IngestionModule
         builder.Services.AddSingleton<IEventBacklog>(sp => sp.GetRequiredService<EventLogStore>());
         builder.Services.AddSingleton<IDispatchNotifier, DispatchNotifier>();
         builder.Services.AddSingleton<EventDispatch>();
+        builder.Services.AddSingleton<ParkedEventStore>();
         builder.Services.AddSingleton<IngestionPressure>();
         builder.Services.AddSingleton<DispatchThrottle>();
         builder.Services.AddSingleton<EventAppender>();
@@ -34,10 +35,11 @@ public static class IngestionModule
         return builder;
     }
 
-    /// <summary>Maps the <c>/v1</c> Segment routes.</summary>
+    /// <summary>Maps the <c>/v1</c> Segment routes and <c>/api/ingestion</c> (backlog and parked events).</summary>
     public static IEndpointRouteBuilder MapIngestionEndpoints(this IEndpointRouteBuilder app)
     {
         IngestionEndpoints.Map(app);
+        DispatchEndpoints.Map(app);
         return app;
     }
 }

@@ -94,11 +94,20 @@ internal sealed class DispatchThrottle(Microsoft.Extensions.Options.IOptions<Ing
 
 internal sealed partial class EventPartitionGrain(
     EventLogStore log,
+    ParkedEventStore parking,
     IIngestedEventConsumer consumer,
     DispatchThrottle throttle,
+    TimeProvider clock,
     ILogger<EventPartitionGrain> logger) : Grain, IEventPartitionGrain, IRemindable
 {
     private const int BatchSize = 1_000;
+
+    // After this many failed drains in a row, events are applied one at a time, so that one bad event (a bug, a corrupt
+    // stored state) cannot hold up every other customer of the partition; see DrainOneByOneAsync.
+    private const int OneByOneAfterFailures = 3;
+    private const int OneByOneBatchSize = 100;
+    private const int AttemptsBeforeParking = 2;
+    private const int LongestStoredError = 2_000;
 
     // A short pause before draining lets a partition collect more events per drain: fewer transactions, and one state
     // write per customer for all of its events in the window instead of one per event.
@@ -150,6 +159,11 @@ internal sealed partial class EventPartitionGrain(
             _requested = false;
             try
             {
+                if (_failures >= OneByOneAfterFailures)
+                {
+                    await throttle.RunAsync(DrainOneByOneAsync);
+                }
+
                 while (await DrainOnceAsync() == BatchSize)
                 {
                 }
@@ -191,6 +205,67 @@ internal sealed partial class EventPartitionGrain(
         await log.MarkDispatchedAsync(done, CancellationToken.None);
         return pending.Count;
     }
+
+    /// <summary>
+    /// Applies the oldest pending events one at a time. An event that fails on its own again, while the store answers,
+    /// is parked: set aside with the reason, still in the log, until an operator retries it
+    /// (<c>POST /api/ingestion/parked-events/retry</c>). While the store does not answer, nothing is parked and the
+    /// failure goes to the usual retry with backoff: then the store is at fault, not the event.
+    /// </summary>
+    private async Task<int> DrainOneByOneAsync()
+    {
+        var pending = await log.ReadPendingAsync(Partition, OneByOneBatchSize, CancellationToken.None);
+        var done = new List<(long, string)>(pending.Count);
+        try
+        {
+            foreach (var e in pending)
+            {
+                if (await ApplyAloneAsync(e) is { } customerId)
+                {
+                    done.Add((e.Sequence, customerId));
+                }
+            }
+        }
+        finally
+        {
+            await log.MarkDispatchedAsync(done, CancellationToken.None);
+        }
+
+        return pending.Count;
+    }
+
+    private async Task<string?> ApplyAloneAsync(IngestedEvent e)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return (await consumer.ConsumeAsync(e.WorkspaceId, [e], CancellationToken.None))[0];
+            }
+            catch (Exception failure) when (attempt < AttemptsBeforeParking)
+            {
+                LogAloneFailed(failure, e.WorkspaceId, e.MessageId, attempt);
+            }
+            catch (Exception failure)
+            {
+                if (!await parking.IsReachableAsync(CancellationToken.None))
+                {
+                    throw;
+                }
+
+                var error = $"{failure.GetType().Name}: {failure.Message}";
+                await parking.ParkAsync(e, Partition, attempt, error.Length > LongestStoredError ? error[..LongestStoredError] : error, clock.GetUtcNow(), CancellationToken.None);
+                LogParked(failure, e.WorkspaceId, e.MessageId, e.Sequence, Partition, attempt);
+                return null;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event {MessageId} of workspace {WorkspaceId} failed to apply on its own (attempt {Attempt})")]
+    private partial void LogAloneFailed(Exception exception, string workspaceId, string messageId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Parked event {MessageId} (sequence {Sequence}) of workspace {WorkspaceId} in partition {Partition} after {Attempts} failed attempts on its own; it waits for a retry")]
+    private partial void LogParked(Exception exception, string workspaceId, string messageId, long sequence, int partition, int attempts);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatching partition {Partition} failed; retrying in {DelayMs} ms")]
     private partial void LogDispatchFailed(Exception exception, int partition, double delayMs);

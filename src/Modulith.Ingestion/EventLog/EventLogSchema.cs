@@ -48,8 +48,34 @@ internal sealed class EventLogSchema : ISchemaContributor
         CREATE INDEX ix_events_customer ON events(workspace_id, customer_id, ts, seq);
         """;
 
+    // dispatched = 2: parked after failing on its own; parked_events says why (Dispatch/ParkedEventStore).
+    private const string ParkedSqlite = """
+        CREATE TABLE parked_events (
+            seq INTEGER PRIMARY KEY,
+            workspace_id TEXT NOT NULL,
+            partition INTEGER NOT NULL,
+            parked_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            error TEXT NOT NULL
+        );
+        CREATE INDEX ix_parked_events_workspace ON parked_events(workspace_id, seq);
+        """;
+
+    private const string ParkedPostgreSql = """
+        CREATE TABLE parked_events (
+            seq bigint PRIMARY KEY,
+            workspace_id text NOT NULL,
+            partition integer NOT NULL,
+            parked_at bigint NOT NULL,
+            attempts integer NOT NULL,
+            error text NOT NULL
+        );
+        CREATE INDEX ix_parked_events_workspace ON parked_events(workspace_id, seq);
+        """;
+
     public IEnumerable<SchemaScript> Scripts { get; } =
     [
         new("ingestion", 1, "the durable event log", Sqlite, PostgreSql),
+        new("ingestion", 2, "events parked after failing to dispatch", ParkedSqlite, ParkedPostgreSql),
     ];
 }

@@ -23,7 +23,7 @@ public sealed class MigrateCommandTests
             var output = await process.StandardOutput.ReadToEndAsync();
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.True(process.ExitCode == 0, output + await process.StandardError.ReadToEndAsync());
-            Assert.Contains(run == 0 ? "12 step(s) applied" : "0 step(s) applied", output);
+            Assert.Contains(run == 0 ? "13 step(s) applied" : "0 step(s) applied", output);
         }
 
         await using var connection = new SqliteConnection($"Data Source={Path.Combine(dataDirectory, "modulith.db")}");

@@ -67,6 +67,9 @@ public sealed class WorkspaceIsolationTests(SqliteHostFixture fixture) : IClassF
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsJsonAsync("/api/customers/cus_x/unmerge", new { })).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsync("/api/customers/cus_x/erase", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsJsonAsync("/api/workspaces", new { name = "C" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync("/api/ingestion/status")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.GetAsync("/api/ingestion/parked-events")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsync("/api/ingestion/parked-events/retry", null)).StatusCode);
     }
 
     [Fact]
@@ -101,6 +104,8 @@ public sealed class WorkspaceIsolationTests(SqliteHostFixture fixture) : IClassF
     [InlineData("/api/customers")]
     [InlineData("/api/workspaces/current")]
     [InlineData("/api/api-keys")]
+    [InlineData("/api/ingestion/status")]
+    [InlineData("/api/ingestion/parked-events")]
     public async Task Management_routes_need_an_api_key(string url)
     {
         using var response = await Host.Client.GetAsync(url);
