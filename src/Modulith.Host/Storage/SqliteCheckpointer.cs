@@ -108,7 +108,15 @@ internal sealed partial class SqliteCheckpointer(Database database, StorageOptio
         // The log is only started again from its beginning by a writer that finds it fully copied and no reader inside
         // it. Under a steady load there is always a reader, so without a RESTART the file grows for as long as the load
         // lasts (1.2 GB in 30 s under the lead benchmark).
-        var (busy, _) = await WalCheckpointAsync(connection, "RESTART");
+        // A restart keeps every writer out until it is done (30-70 ms under the lead benchmark). Holding them off first
+        // makes them wait for it in the platform's queue and start the moment it ends, instead of sleeping in SQLite's
+        // busy handler in growing steps (1, 2, 5, 10, 15, 20, 25 ms ...) and waking up to 25 ms after it ended.
+        bool busy;
+        using (await database.HoldWritersAsync())
+        {
+            (busy, _) = await WalCheckpointAsync(connection, "RESTART");
+        }
+
         _nextRestartAtFrames = busy ? framesInLog + restartAtFrames : 0;
     }
 

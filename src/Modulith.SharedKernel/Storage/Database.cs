@@ -11,6 +11,7 @@ public sealed class Database : IAsyncDisposable
     private readonly SemaphoreSlim _sqliteWriter = new(1, 1);
     private int _priorityWrites;
     private TaskCompletionSource _priorityWriteFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _writersHeld;
 
     /// <summary>Creates the database access for the given options.</summary>
     public Database(StorageOptions options)
@@ -69,6 +70,37 @@ public sealed class Database : IAsyncDisposable
             return await _postgres.OpenConnectionAsync(cancellationToken);
         }
 
+        await WaitForWriteTurnAsync(cancellationToken);
+        return await OpenPreparedAsync(new ReleasingSqliteConnection(ConnectionString, () => _sqliteWriter.Release()), cancellationToken);
+    }
+
+    /// <summary>
+    /// Holds every writer of the embedded database off, asynchronously, for work on a connection of its own that no writer
+    /// may run beside (the checkpointer's restart of the write-ahead log): it takes a turn as <see cref="OpenForWriteAsync"/>
+    /// does, and priority writes that start meanwhile wait for it to end. The writers then wait here instead of sleeping in
+    /// SQLite's busy handler, which oversleeps by up to tens of milliseconds, and start the moment it is disposed. On
+    /// PostgreSQL nothing is held.
+    /// </summary>
+    public async ValueTask<IDisposable> HoldWritersAsync(CancellationToken cancellationToken = default)
+    {
+        if (_postgres is not null)
+        {
+            return new WritersHeld(() => { });
+        }
+
+        await WaitForWriteTurnAsync(cancellationToken);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _writersHeld, held);
+        return new WritersHeld(() =>
+        {
+            Volatile.Write(ref _writersHeld, null);
+            held.TrySetResult();
+            _sqliteWriter.Release();
+        });
+    }
+
+    private async ValueTask WaitForWriteTurnAsync(CancellationToken cancellationToken)
+    {
         await _sqliteWriter.WaitAsync(cancellationToken);
         try
         {
@@ -85,8 +117,19 @@ public sealed class Database : IAsyncDisposable
             _sqliteWriter.Release();
             throw;
         }
+    }
 
-        return await OpenPreparedAsync(new ReleasingSqliteConnection(ConnectionString, () => _sqliteWriter.Release()), cancellationToken);
+    private sealed class WritersHeld(Action release) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                release();
+            }
+        }
     }
 
     /// <summary>
@@ -100,6 +143,11 @@ public sealed class Database : IAsyncDisposable
         if (_postgres is not null)
         {
             return await _postgres.OpenConnectionAsync(cancellationToken);
+        }
+
+        if (Volatile.Read(ref _writersHeld) is { } held)
+        {
+            await held.Task.WaitAsync(cancellationToken);
         }
 
         Interlocked.Increment(ref _priorityWrites);

@@ -48,6 +48,34 @@ public sealed class SqliteWriteTurnsTests : IAsyncDisposable
         Assert.True(writer.IsCompletedSuccessfully);
     }
 
+    [Fact]
+    public async Task Holding_the_writers_keeps_queued_and_priority_writers_waiting_until_it_ends()
+    {
+        var earlier = await _database.OpenForWriteAsync();
+        var hold = _database.HoldWritersAsync().AsTask();
+        await Task.Delay(Settle);
+        Assert.False(hold.IsCompleted);
+
+        await earlier.DisposeAsync();
+        var held = await hold.WaitAsync(TimeSpan.FromSeconds(5));
+        var writer = _database.OpenForWriteAsync().AsTask();
+        var priority = _database.OpenForPriorityWriteAsync().AsTask();
+        await Task.Delay(Settle);
+        Assert.False(writer.IsCompleted);
+        Assert.False(priority.IsCompleted);
+
+        held.Dispose();
+        await using (var connection = await priority.WaitAsync(TimeSpan.FromSeconds(5)))
+        {
+            await WriteAsync(connection);
+        }
+
+        await using (var connection = await writer.WaitAsync(TimeSpan.FromSeconds(5)))
+        {
+            await WriteAsync(connection);
+        }
+    }
+
     public async ValueTask DisposeAsync() => await _database.DisposeAsync();
 
     private static async Task WriteAsync(System.Data.Common.DbConnection connection)
