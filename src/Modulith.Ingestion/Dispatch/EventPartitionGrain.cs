@@ -110,8 +110,11 @@ internal sealed partial class EventPartitionGrain(
     private const int LongestStoredError = 2_000;
 
     // A short pause before draining lets a partition collect more events per drain: fewer transactions, and one state
-    // write per customer for all of its events in the window instead of one per event.
+    // write per customer for all of its events in the window instead of one per event. It pays only while events keep
+    // coming: a partition that has been quiet for a while drains its first new events at once.
     private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan QuietAfter = TimeSpan.FromMilliseconds(250);
+    private long _lastDrainStarted;
     private const string KeepAlive = "drain";
     private bool _requested;
     private Task _loop = Task.CompletedTask;
@@ -155,7 +158,12 @@ internal sealed partial class EventPartitionGrain(
     {
         while (_requested)
         {
-            await Task.Delay(CoalesceWindow);
+            if (_lastDrainStarted != 0 && clock.GetElapsedTime(_lastDrainStarted) < QuietAfter)
+            {
+                await Task.Delay(CoalesceWindow, clock);
+            }
+
+            _lastDrainStarted = clock.GetTimestamp();
             _requested = false;
             try
             {
