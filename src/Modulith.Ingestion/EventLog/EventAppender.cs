@@ -20,6 +20,13 @@ public sealed class IngestionOptions
     public int MaxEventsPerCommit { get; set; } = 5_000;
 
     /// <summary>
+    /// Group commits that may run at the same time on PostgreSQL, where one transaction's round trips and WAL flush would
+    /// otherwise leave the server's other cores idle (docs/performance.md). The embedded SQLite database has one writer,
+    /// so there it is always 1.
+    /// </summary>
+    public int ConcurrentCommitsOnPostgreSql { get; set; } = 3;
+
+    /// <summary>
     /// Dispatch partitions of one silo that apply events at the same time. Few concurrent drains keep the database's
     /// write lock and the CPU available for ingestion during bursts (measured in docs/performance.md).
     /// </summary>
@@ -49,13 +56,14 @@ internal sealed class IngestionPressure(IOptions<IngestionOptions> options)
 internal sealed class OverCapacityException() : Exception("The ingestion queue is full.");
 
 /// <summary>
-/// Group commit: requests from all connections queue here; one writer commits everything queued in one transaction
-/// and completes each request only after the commit, so a 200 always means durable.
+/// Group commit: requests from all connections queue here; a committer writes everything queued in one transaction and
+/// completes each request only after the commit, so a 200 always means durable. SQLite has one committer; PostgreSQL a
+/// few, each with its own transaction.
 /// </summary>
 internal sealed partial class EventAppender(EventLogStore store, IDispatchNotifier notifier, IOptions<IngestionOptions> options, ILogger<EventAppender> logger)
     : BackgroundService
 {
-    private readonly Channel<Request> _queue = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Request> _queue = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = false });
     private int _pending;
 
     public async Task AppendAsync(string workspaceId, IReadOnlyList<NormalizedEvent> events, CancellationToken cancellationToken)
@@ -79,6 +87,29 @@ internal sealed partial class EventAppender(EventLogStore store, IDispatchNotifi
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var committers = store.SupportsConcurrentWriters ? Math.Max(1, options.Value.ConcurrentCommitsOnPostgreSql) : 1;
+        await Task.WhenAll(Enumerable.Range(0, committers).Select(_ => Task.Run(() => CommitWhileRunningAsync(stoppingToken), CancellationToken.None)));
+
+        // Shutting down: commit what was accepted, then refuse.
+        _queue.Writer.TryComplete();
+        var batch = new List<Request>();
+        var rows = new List<PendingAppend>();
+        while (_queue.Reader.TryRead(out var request))
+        {
+            batch.Add(request);
+            rows.AddRange(request.Events.Select(e => new PendingAppend(request.WorkspaceId, e)));
+        }
+
+        if (batch.Count > 0)
+        {
+            await CommitAsync(batch, rows);
+        }
+    }
+
+    // One committer takes everything queued while the previous commit ran; with several committers (PostgreSQL) the next
+    // group forms and commits while another is still waiting for its WAL flush.
+    private async Task CommitWhileRunningAsync(CancellationToken stoppingToken)
+    {
         var batch = new List<Request>();
         var rows = new List<PendingAppend>();
         while (await WaitAsync(stoppingToken))
@@ -91,22 +122,10 @@ internal sealed partial class EventAppender(EventLogStore store, IDispatchNotifi
                 rows.AddRange(request.Events.Select(e => new PendingAppend(request.WorkspaceId, e)));
             }
 
-            await CommitAsync(batch, rows);
-        }
-
-        // Shutting down: commit what was accepted, then refuse.
-        _queue.Writer.TryComplete();
-        batch.Clear();
-        rows.Clear();
-        while (_queue.Reader.TryRead(out var request))
-        {
-            batch.Add(request);
-            rows.AddRange(request.Events.Select(e => new PendingAppend(request.WorkspaceId, e)));
-        }
-
-        if (batch.Count > 0)
-        {
-            await CommitAsync(batch, rows);
+            if (batch.Count > 0)
+            {
+                await CommitAsync(batch, rows);
+            }
         }
     }
 

@@ -11,17 +11,59 @@ namespace Modulith.Ingestion.EventLog;
 internal sealed record PendingAppend(string WorkspaceId, NormalizedEvent Event);
 
 /// <summary>The event log table: append (deduplicated), pending reads for dispatch, the checkpoint, timelines.</summary>
-internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklog
+internal sealed class EventLogStore(Database database, TimeProvider clock) : IEventLog, IEventBacklog
 {
     private const string Columns = "seq, workspace_id, message_id, type, name, user_id, anonymous_id, previous_id, ts, received, payload";
+    private const string InsertedColumns = "workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload";
+
+    // PostgreSQL appends run concurrently (committers of a silo, silos of a cluster). COPY appends share this advisory
+    // lock; deduplicating appends take it alone, so that two appends carrying the same message ids in different orders
+    // never wait on each other's unique-index entries (a deadlock) more than once: the loser retries deduplicating.
+    private const long AppendLock = 0x4D6F_6475_6C69_7468;
+    private const int DeadlockRetries = 3;
+
+    // After an append met message ids that were there already, appends deduplicate row by row for a while: a client that
+    // is resending would otherwise make every commit try twice.
+    private static readonly TimeSpan DeduplicateAfterDuplicatesFor = TimeSpan.FromSeconds(10);
+    private long _duplicatesSeen;
+
+    /// <summary>True when appends may run in concurrent transactions (PostgreSQL); the embedded database has one writer.</summary>
+    public bool SupportsConcurrentWriters => !database.IsSqlite;
 
     /// <summary>Appends in one transaction; a (workspace, messageId) seen before is skipped. Answers the partitions that got new rows.</summary>
     public async Task<IReadOnlySet<int>> AppendAsync(IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenForPriorityWriteAsync(cancellationToken);
-        return database.IsSqlite
-            ? await AppendSqliteAsync(connection, rows, cancellationToken)
-            : await AppendPostgresAsync((NpgsqlConnection)connection, rows, cancellationToken);
+        if (database.IsSqlite)
+        {
+            await using var connection = await database.OpenForPriorityWriteAsync(cancellationToken);
+            return await AppendSqliteAsync(connection, rows, cancellationToken);
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                if (!DuplicatesSeenLately() && !HasRepeatedMessageIds(rows))
+                {
+                    await using var copying = await database.OpenForPriorityWriteAsync(cancellationToken);
+                    if (await TryCopyPostgresAsync((NpgsqlConnection)copying, rows, cancellationToken) is { } partitions)
+                    {
+                        return partitions;
+                    }
+
+                    Interlocked.Exchange(ref _duplicatesSeen, clock.GetTimestamp());
+                }
+
+                await using var connection = await database.OpenForPriorityWriteAsync(cancellationToken);
+                return await InsertDeduplicatingPostgresAsync((NpgsqlConnection)connection, rows, cancellationToken);
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < DeadlockRetries)
+            {
+                // Two COPYs that both carry the same new message ids in different orders (a client resending a request that
+                // is still in flight). PostgreSQL rolled this one back whole; the retry deduplicates, alone.
+                Interlocked.Exchange(ref _duplicatesSeen, clock.GetTimestamp());
+            }
+        }
     }
 
     private static async Task<IReadOnlySet<int>> AppendSqliteAsync(DbConnection connection, IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
@@ -29,7 +71,7 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
         var touched = new HashSet<int>();
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var insert = connection.Command(
-            "INSERT INTO events (workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload) " +
+            $"INSERT INTO events ({InsertedColumns}) " +
             "VALUES (@ws, @mid, @part, @type, @name, @uid, @aid, @pid, @ts, @rcv, @payload) ON CONFLICT (workspace_id, message_id) DO NOTHING",
             transaction);
         string[] names = ["ws", "mid", "part", "type", "name", "uid", "aid", "pid", "ts", "rcv", "payload"];
@@ -64,7 +106,90 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
         return touched;
     }
 
-    private static async Task<IReadOnlySet<int>> AppendPostgresAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
+    private bool DuplicatesSeenLately()
+    {
+        var seen = Interlocked.Read(ref _duplicatesSeen);
+        return seen != 0 && clock.GetElapsedTime(seen) < DeduplicateAfterDuplicatesFor;
+    }
+
+    private static bool HasRepeatedMessageIds(IReadOnlyList<PendingAppend> rows)
+    {
+        var seen = new HashSet<(string, string)>(rows.Count);
+        foreach (var (workspaceId, e) in rows)
+        {
+            if (!seen.Add((workspaceId, e.MessageId)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The common case, where every message id is new: a binary COPY, which PostgreSQL writes with less work than an insert
+    /// that checks each row for a conflict (docs/performance.md). The unique index still guards every row: if one was
+    /// there already, the whole COPY is rolled back and this answers null, for the caller to deduplicate instead.
+    /// </summary>
+    private static async Task<IReadOnlySet<int>?> TryCopyPostgresAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
+    {
+        var touched = new HashSet<int>();
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await LockAppendsAsync(connection, transaction, shared: true, cancellationToken);
+            await using (var writer = await connection.BeginBinaryImportAsync($"COPY events ({InsertedColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            {
+                foreach (var (workspaceId, e) in rows)
+                {
+                    var partition = e.Partition(workspaceId);
+                    touched.Add(partition);
+                    await writer.StartRowAsync(cancellationToken);
+                    await writer.WriteAsync(workspaceId, NpgsqlDbType.Text, cancellationToken);
+                    await writer.WriteAsync(e.MessageId, NpgsqlDbType.Text, cancellationToken);
+                    await writer.WriteAsync(partition, NpgsqlDbType.Integer, cancellationToken);
+                    await writer.WriteAsync(e.Type, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullableAsync(writer, e.Name, cancellationToken);
+                    await WriteNullableAsync(writer, e.UserId, cancellationToken);
+                    await WriteNullableAsync(writer, e.AnonymousId, cancellationToken);
+                    await WriteNullableAsync(writer, e.PreviousId, cancellationToken);
+                    await writer.WriteAsync(e.Timestamp.ToUnixTimeMilliseconds(), NpgsqlDbType.Bigint, cancellationToken);
+                    await writer.WriteAsync(e.ReceivedAt.ToUnixTimeMilliseconds(), NpgsqlDbType.Bigint, cancellationToken);
+                    await writer.WriteAsync(e.Payload, NpgsqlDbType.Text, cancellationToken);
+                }
+
+                await writer.CompleteAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return touched;
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return null;
+        }
+    }
+
+    private static async Task WriteNullableAsync(NpgsqlBinaryImporter writer, string? value, CancellationToken cancellationToken)
+    {
+        if (value is null)
+        {
+            await writer.WriteNullAsync(cancellationToken);
+        }
+        else
+        {
+            await writer.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
+        }
+    }
+
+    private static async Task LockAppendsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, bool shared, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(shared ? "SELECT pg_advisory_xact_lock_shared(@lock)" : "SELECT pg_advisory_xact_lock(@lock)", connection, transaction);
+        command.Parameters.AddWithValue("lock", AppendLock);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<IReadOnlySet<int>> InsertDeduplicatingPostgresAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
     {
         var count = rows.Count;
         var ws = new string[count];
@@ -94,11 +219,14 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
             payload[i] = e.Payload;
         }
 
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockAppendsAsync(connection, transaction, shared: false, cancellationToken);
         await using var command = new NpgsqlCommand(
-            "INSERT INTO events (workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload) " +
+            $"INSERT INTO events ({InsertedColumns}) " +
             "SELECT * FROM unnest(@ws, @mid, @part, @type, @name, @uid, @aid, @pid, @ts, @rcv, @payload) " +
             "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING partition",
-            connection);
+            connection,
+            transaction);
         command.Parameters.Add(new NpgsqlParameter("ws", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = ws });
         command.Parameters.Add(new NpgsqlParameter("mid", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = mid });
         command.Parameters.Add(new NpgsqlParameter("part", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = part });
@@ -111,12 +239,15 @@ internal sealed class EventLogStore(Database database) : IEventLog, IEventBacklo
         command.Parameters.Add(new NpgsqlParameter("rcv", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = rcv });
         command.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = payload });
         var touched = new HashSet<int>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            touched.Add(reader.GetInt32(0));
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                touched.Add(reader.GetInt32(0));
+            }
         }
 
+        await transaction.CommitAsync(cancellationToken);
         return touched;
     }
 

@@ -17,8 +17,9 @@ public static class IngestionBenchmark
         var batchSize = CommandLine.Number(args, "--batch-size", 100);
         var postgres = CommandLine.Text(args, "--postgres") ?? Environment.GetEnvironmentVariable("MODULITH_BENCH_POSTGRES");
         var duration = TimeSpan.FromSeconds(seconds);
-        // Tiered JIT and PGO keep recompiling for the first seconds under load: measure warm servers only.
-        var warmup = TimeSpan.FromSeconds(CommandLine.Number(args, "--warmup", 15));
+        // Under load on this machine the host's tiered JIT and PGO keep recompiling for about 30 s (docs/performance.md,
+        // session 11): measure warm servers only.
+        var warmup = TimeSpan.FromSeconds(CommandLine.Number(args, "--warmup", 45));
         var rows = new List<string>();
         void Report(string line)
         {
