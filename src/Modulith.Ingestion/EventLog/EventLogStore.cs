@@ -16,9 +16,9 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
     private const string Columns = "seq, workspace_id, message_id, type, name, user_id, anonymous_id, previous_id, ts, received, payload";
     private const string InsertedColumns = "workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload";
 
-    // PostgreSQL appends run concurrently (committers of a silo, silos of a cluster). COPY appends share this advisory
-    // lock; deduplicating appends take it alone, so that two appends carrying the same message ids in different orders
-    // never wait on each other's unique-index entries (a deadlock) more than once: the loser retries deduplicating.
+    // PostgreSQL appends run concurrently (committers of a silo, silos of a cluster) and share this advisory lock. Two of
+    // them carrying the same message ids in different orders can wait on each other's unique-index entries: PostgreSQL
+    // rolls one back as a deadlock, and that one retries holding the lock alone, so it cannot deadlock again.
     private const long AppendLock = 0x4D6F_6475_6C69_7468;
     private const int DeadlockRetries = 3;
 
@@ -39,11 +39,12 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
             return await AppendSqliteAsync(connection, rows, cancellationToken);
         }
 
+        var alone = false;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                if (!DuplicatesSeenLately() && !HasRepeatedMessageIds(rows))
+                if (!alone && !DuplicatesSeenLately() && !HasRepeatedMessageIds(rows))
                 {
                     await using var copying = await database.OpenForPriorityWriteAsync(cancellationToken);
                     if (await TryCopyPostgresAsync((NpgsqlConnection)copying, rows, cancellationToken) is { } partitions)
@@ -55,13 +56,13 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
                 }
 
                 await using var connection = await database.OpenForPriorityWriteAsync(cancellationToken);
-                return await InsertDeduplicatingPostgresAsync((NpgsqlConnection)connection, rows, cancellationToken);
+                return await InsertDeduplicatingPostgresAsync((NpgsqlConnection)connection, rows, alone, cancellationToken);
             }
             catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < DeadlockRetries)
             {
-                // Two COPYs that both carry the same new message ids in different orders (a client resending a request that
-                // is still in flight). PostgreSQL rolled this one back whole; the retry deduplicates, alone.
+                // A client resending requests still in flight. PostgreSQL rolled this append back whole.
                 Interlocked.Exchange(ref _duplicatesSeen, clock.GetTimestamp());
+                alone = true;
             }
         }
     }
@@ -189,7 +190,7 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<IReadOnlySet<int>> InsertDeduplicatingPostgresAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
+    private static async Task<IReadOnlySet<int>> InsertDeduplicatingPostgresAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> rows, bool alone, CancellationToken cancellationToken)
     {
         var count = rows.Count;
         var ws = new string[count];
@@ -220,7 +221,7 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         }
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await LockAppendsAsync(connection, transaction, shared: false, cancellationToken);
+        await LockAppendsAsync(connection, transaction, shared: !alone, cancellationToken);
         await using var command = new NpgsqlCommand(
             $"INSERT INTO events ({InsertedColumns}) " +
             "SELECT * FROM unnest(@ws, @mid, @part, @type, @name, @uid, @aid, @pid, @ts, @rcv, @payload) " +
