@@ -44,7 +44,7 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         {
             try
             {
-                if (!alone && !DuplicatesSeenLately() && !HasRepeatedMessageIds(rows))
+                if (!alone && !DuplicatesSeenLately())
                 {
                     await using var copying = await database.OpenForPriorityWriteAsync(cancellationToken);
                     if (await TryCopyPostgresAsync((NpgsqlConnection)copying, rows, cancellationToken) is { } partitions)
@@ -113,24 +113,11 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         return seen != 0 && clock.GetElapsedTime(seen) < DeduplicateAfterDuplicatesFor;
     }
 
-    private static bool HasRepeatedMessageIds(IReadOnlyList<PendingAppend> rows)
-    {
-        var seen = new HashSet<(string, string)>(rows.Count);
-        foreach (var (workspaceId, e) in rows)
-        {
-            if (!seen.Add((workspaceId, e.MessageId)))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>
     /// The common case, where every message id is new: a binary COPY, which PostgreSQL writes with less work than an insert
     /// that checks each row for a conflict (docs/performance.md). The unique index still guards every row: if one was
-    /// there already, the whole COPY is rolled back and this answers null, for the caller to deduplicate instead.
+    /// there already, or comes twice in the group, the whole COPY is rolled back and this answers null, for the caller to
+    /// deduplicate instead.
     /// </summary>
     private static async Task<IReadOnlySet<int>?> TryCopyPostgresAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
     {

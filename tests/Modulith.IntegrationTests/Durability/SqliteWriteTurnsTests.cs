@@ -13,8 +13,7 @@ public sealed class SqliteWriteTurnsTests : IAsyncDisposable
     {
         var first = await _database.OpenForWriteAsync();
         var second = _database.OpenForWriteAsync().AsTask();
-        await Task.Delay(Settle);
-        Assert.False(second.IsCompleted);
+        await AssertStillWaitingAsync(second);
 
         await first.DisposeAsync();
         await using var connection = await second.WaitAsync(TimeSpan.FromSeconds(5));
@@ -26,8 +25,7 @@ public sealed class SqliteWriteTurnsTests : IAsyncDisposable
     {
         var priority = await _database.OpenForPriorityWriteAsync();
         var writer = _database.OpenForWriteAsync().AsTask();
-        await Task.Delay(Settle);
-        Assert.False(writer.IsCompleted);
+        await AssertStillWaitingAsync(writer);
 
         await WriteAsync(priority);
         await priority.DisposeAsync();
@@ -53,16 +51,13 @@ public sealed class SqliteWriteTurnsTests : IAsyncDisposable
     {
         var earlier = await _database.OpenForWriteAsync();
         var hold = _database.HoldWritersAsync().AsTask();
-        await Task.Delay(Settle);
-        Assert.False(hold.IsCompleted);
+        await AssertStillWaitingAsync(hold);
 
         await earlier.DisposeAsync();
         var held = await hold.WaitAsync(TimeSpan.FromSeconds(5));
         var writer = _database.OpenForWriteAsync().AsTask();
         var priority = _database.OpenForPriorityWriteAsync().AsTask();
-        await Task.Delay(Settle);
-        Assert.False(writer.IsCompleted);
-        Assert.False(priority.IsCompleted);
+        await AssertStillWaitingAsync(writer, priority);
 
         held.Dispose();
         await using (var connection = await priority.WaitAsync(TimeSpan.FromSeconds(5)))
@@ -77,6 +72,12 @@ public sealed class SqliteWriteTurnsTests : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _database.DisposeAsync();
+
+    private static async Task AssertStillWaitingAsync(params Task[] waiting)
+    {
+        await Task.Delay(Settle);
+        Assert.All(waiting, task => Assert.False(task.IsCompleted));
+    }
 
     private static async Task WriteAsync(System.Data.Common.DbConnection connection)
     {
