@@ -20,6 +20,7 @@ public sealed record ActivityEvent(string MessageId, long Sequence, string Type,
 /// <param name="Consents">Consents by purpose or channel: granted or not.</param>
 /// <param name="FirstSeen">The first event's time.</param>
 /// <param name="LastSeen">The latest event's time.</param>
+/// <param name="MergedCustomerIds">The profiles merged into this one: their events in the log still carry their ids.</param>
 public sealed record CustomerSnapshot(
     bool HasEmail,
     bool HasPhone,
@@ -29,7 +30,8 @@ public sealed record CustomerSnapshot(
     CustomerTouchpoint? FirstTouch,
     IReadOnlyDictionary<string, bool> Consents,
     DateTimeOffset? FirstSeen = null,
-    DateTimeOffset? LastSeen = null);
+    DateTimeOffset? LastSeen = null,
+    IReadOnlyList<string>? MergedCustomerIds = null);
 
 /// <summary>Events applied to one customer's profile, with the profile as it is afterwards.</summary>
 /// <param name="WorkspaceId">The workspace.</param>

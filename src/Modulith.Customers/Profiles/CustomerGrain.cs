@@ -334,7 +334,8 @@ internal sealed class CustomerGrain(
             first is null ? null : new Contracts.CustomerTouchpoint(first.At, first.Channel, first.Source, first.Medium, first.Campaign, first.Referrer, first.ClickId, first.LandingPage),
             s.Consents.ToDictionary(c => c.Key, c => c.Value.Granted, StringComparer.Ordinal),
             s.FirstSeen,
-            s.LastSeen);
+            s.LastSeen,
+            s.AbsorbedCustomerIds);
     }
 
     private bool EnsureCreated()

@@ -25,16 +25,9 @@ internal sealed class LeadActivityObserver(IGrainFactory grains) : ICustomerActi
         var events = new List<ScoredEvent>(activity.Events.Count);
         foreach (var e in activity.Events)
         {
-            var name = e.Type switch
+            if (ScoredEventOf(e.MessageId, e.Type, e.Name, e.Timestamp, e.Payload) is { } scored)
             {
-                "track" => e.Name,
-                "page" => "Page Viewed",
-                "screen" => "Screen Viewed",
-                _ => null,
-            };
-            if (name is not null)
-            {
-                events.Add(new ScoredEvent(e.MessageId, name, e.Timestamp, PropertiesOf(e.Payload, e.Type == "track" ? null : e.Name)));
+                events.Add(scored);
             }
         }
 
@@ -53,7 +46,24 @@ internal sealed class LeadActivityObserver(IGrainFactory grains) : ICustomerActi
         var profile = new ProfileFacts(snapshot.HasEmail, snapshot.HasPhone, traits, metrics, new Dictionary<string, bool>(snapshot.Consents, StringComparer.Ordinal));
         var touch = snapshot.FirstTouch;
         var source = touch is null ? null : new LeadSource(touch.Channel, touch.Source ?? ReferrerHost(touch.Referrer), touch.Campaign);
-        return new LeadActivity(events, profile, source, snapshot.Orders.Count, CountryOf(traits));
+        // The lead's grain keeps an anonymous visitor's events in memory only, and reads them back from the event log when
+        // it is activated again: it needs to know where to look, and whether there is anything to read.
+        var earlierEvents = snapshot.Metrics.Events > activity.Events.Count || snapshot.MergedCustomerIds is { Count: > 0 };
+        IReadOnlyList<string>? history = earlierEvents ? [activity.CustomerId, .. snapshot.MergedCustomerIds ?? []] : null;
+        return new LeadActivity(events, profile, source, snapshot.Orders.Count, CountryOf(traits), history);
+    }
+
+    /// <summary>An event as scoring sees it, or null for the types scoring does not count (identify, alias, group).</summary>
+    internal static ScoredEvent? ScoredEventOf(string messageId, string type, string? eventName, DateTimeOffset timestamp, string payload)
+    {
+        var name = type switch
+        {
+            "track" => eventName,
+            "page" => "Page Viewed",
+            "screen" => "Screen Viewed",
+            _ => null,
+        };
+        return name is null ? null : new ScoredEvent(messageId, name, timestamp, PropertiesOf(payload, type == "track" ? null : eventName));
     }
 
     private static Dictionary<string, string>? PropertiesOf(string payload, string? pageName)

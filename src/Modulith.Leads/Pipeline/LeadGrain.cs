@@ -8,14 +8,18 @@ using Orleans.Concurrency;
 
 namespace Modulith.Leads.Pipeline;
 
-/// <summary>What the customer's grain tells the lead's grain: new events and the profile as it is now.</summary>
+/// <summary>
+/// What the customer's grain tells the lead's grain: new events and the profile as it is now, and where the customer's
+/// earlier events are in the event log (its profile id and the ids merged into it; null when it has no earlier events).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("modulith.leads.LeadActivity")]
 internal sealed record LeadActivity(
     [property: Id(0)] IReadOnlyList<ScoredEvent> Events,
     [property: Id(1)] ProfileFacts Profile,
     [property: Id(2)] LeadSource? Source,
     [property: Id(3)] int OrdersCount,
-    [property: Id(4)] string? Country);
+    [property: Id(4)] string? Country,
+    [property: Id(5)] IReadOnlyList<string>? HistoryCustomerIds = null);
 
 /// <summary>The outcome of a sales action: the lead, or why the action was refused (with the HTTP status to answer).</summary>
 [GenerateSerializer, Immutable, Alias("modulith.leads.LeadActionResult")]
@@ -74,10 +78,16 @@ internal sealed partial class LeadGrain(
     LeadProjectionStore projection,
     LeadRouter router,
     SlaEngine sla,
+    Ingestion.Contracts.IEventLog eventLog,
     TimeProvider clock,
     ILogger<LeadGrain> logger) : Grain, ILeadGrain
 {
     private const string CreatedThroughApi = "entered through the API";
+
+    // An anonymous visitor's state is kept in memory only: most visitors never become leads, and storing their events at
+    // every apply doubled the writes of dispatch. The event log holds those events anyway; a visitor's grain reads them
+    // back when it is activated again (docs/adr/0012).
+    private bool _historyLoaded;
 
     private IGrainTimer? _timer;
 
@@ -95,12 +105,30 @@ internal sealed partial class LeadGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _historyLoaded = S.IsLead;
+        if (!S.IsLead)
+        {
+            // A visitor's state stored by an older version stopped being written: the log has its events since.
+            S.Events.Clear();
+            S.SeenMessageIds.Clear();
+        }
+
         ArmTimer();
         return Task.CompletedTask;
     }
 
     public async Task ObserveAsync(LeadActivity activity)
     {
+        if (!_historyLoaded)
+        {
+            if (activity.HistoryCustomerIds is { Count: > 0 } customerIds)
+            {
+                await LoadHistoryAsync(customerIds);
+            }
+
+            _historyLoaded = true;
+        }
+
         var changed = false;
         foreach (var e in activity.Events)
         {
@@ -378,10 +406,26 @@ internal sealed partial class LeadGrain(
             await CloseSlaAsync();
         }
 
-        if (S.IsLead || wasLead || S.Events.Count > 0)
+        if (S.IsLead || wasLead)
         {
             await SaveAsync();
         }
+    }
+
+    /// <summary>The customer's latest events from the event log, as the visitor's grain had them before it was deactivated.</summary>
+    private async Task LoadHistoryAsync(IReadOnlyList<string> customerIds)
+    {
+        var (events, _) = await eventLog.ReadTimelineAsync(Key.Workspace, customerIds, null, LeadState.MaxEvents, CancellationToken.None);
+        foreach (var e in events)
+        {
+            if (LeadActivityObserver.ScoredEventOf(e.MessageId, e.Type, e.Name, e.Timestamp, e.Payload) is { } scored)
+            {
+                S.SeenMessageIds.Add(e.MessageId);
+                S.Events.Add(scored);
+            }
+        }
+
+        S.Events.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
     }
 
     private string Fired(QualificationCriteria criteria)

@@ -91,7 +91,7 @@ public static class LeadLatencyBenchmark
 
             var latencies = new List<double>();
             var missed = 0;
-            var running = new List<Task<double?>>();
+            var running = new List<Task<ProbeTiming?>>();
             for (var i = 0; i < probes.Count; i++)
             {
                 var due = TimeSpan.FromSeconds((double)i / probesPerSecond);
@@ -104,15 +104,26 @@ public static class LeadLatencyBenchmark
             }
 
             var outcomes = await Task.WhenAll(running);
-            var slow = outcomes.Select((ms, index) => (ms, index)).Where(o => o.ms > 100).Select(o => $"#{o.index}: {o.ms:N0} ms").ToList();
+            var slow = outcomes.Select((timing, index) => (timing, index)).Where(o => o.timing?.Total > 100)
+                .Select(o => $"#{o.index}: {o.timing!.Total:N0} ms (acknowledged at {o.timing.Acknowledged:N0}, SQL at {o.timing.StageChanged:N0})").ToList();
             if (slow.Count > 0)
             {
                 Console.WriteLine($"{slow.Count} probes over 100 ms; the first (in sending order): {string.Join(", ", slow.Take(10))}");
             }
 
+            var answered = outcomes.OfType<ProbeTiming>().ToList();
+            if (answered.Count > 0)
+            {
+                List<double> Sorted(Func<ProbeTiming, double> phase) => [.. answered.Select(phase).Order()];
+                var (acks, changes, seen) = (Sorted(t => t.Acknowledged), Sorted(t => t.StageChanged - t.Acknowledged), Sorted(t => t.Total - t.StageChanged));
+                Console.WriteLine($"Phases, p50 / p90 / p99 (ms): send to acknowledgement {P(acks, 0.5):N1} / {P(acks, 0.9):N1} / {P(acks, 0.99):N1}; "
+                    + $"acknowledgement to the SQL stage {P(changes, 0.5):N1} / {P(changes, 0.9):N1} / {P(changes, 0.99):N1}; "
+                    + $"stage change to the answer showing it {P(seen, 0.5):N1} / {P(seen, 0.9):N1} / {P(seen, 0.99):N1}");
+            }
+
             foreach (var outcome in outcomes)
             {
-                if (outcome is { } ms)
+                if (outcome is { Total: var ms })
                 {
                     latencies.Add(ms);
                 }
@@ -193,23 +204,30 @@ public static class LeadLatencyBenchmark
         return probes;
     }
 
-    /// <summary>Sends the SQL signal and polls until the lead is an SQL; the time from the send to the first answer that shows it.</summary>
-    private static async Task<double?> ProbeAsync(HttpClient admin, HttpClient writer, Probe probe)
+    /// <summary>
+    /// Sends the SQL signal and polls until the lead is an SQL: the time from the send to the first answer that shows it,
+    /// split at the acknowledgement and at the stage change the lead's history records (same machine, same clock).
+    /// </summary>
+    private static async Task<ProbeTiming?> ProbeAsync(HttpClient admin, HttpClient writer, Probe probe)
     {
         var started = Stopwatch.GetTimestamp();
-        var message = Message("track", probe.Visitor, DateTimeOffset.UtcNow, "Product Added", new JsonObject { ["properties"] = new JsonObject { ["product_id"] = "p3" } });
+        var sentAt = DateTimeOffset.UtcNow;
+        var message = Message("track", probe.Visitor, sentAt, "Product Added", new JsonObject { ["properties"] = new JsonObject { ["product_id"] = "p3" } });
         using (var sent = await writer.PostAsync("/v1/track", Json(message)))
         {
             sent.EnsureSuccessStatusCode();
         }
 
+        var acknowledged = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         while (Stopwatch.GetElapsedTime(started) < GiveUpAfter)
         {
             using var response = await admin.GetAsync($"/api/leads/{probe.LeadId}", HttpCompletionOption.ResponseHeadersRead);
             var lead = await response.Content.ReadFromJsonAsync<JsonElement>();
             if (lead.GetProperty("stage").GetString() == "SQL" && lead.GetProperty("ownerId").ValueKind == JsonValueKind.String)
             {
-                return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                var total = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                var becameSql = lead.GetProperty("history").EnumerateArray().Last(c => c.GetProperty("to").GetString() == "SQL").GetProperty("at").GetDateTimeOffset();
+                return new ProbeTiming(total, acknowledged, (becameSql - sentAt).TotalMilliseconds);
             }
 
             var waited = Stopwatch.GetElapsedTime(started);
@@ -218,6 +236,9 @@ public static class LeadLatencyBenchmark
 
         return null;
     }
+
+    /// <summary>One probe's milliseconds from the send: to the answer that showed the SQL, to the acknowledgement, and to the stage change.</summary>
+    private sealed record ProbeTiming(double Total, double Acknowledged, double StageChanged);
 
     /// <summary>Open loop: a batch every <c>batchSize / rate</c> seconds whatever the answers, so a slow host meets a steady rate.</summary>
     internal static async Task BackgroundLoadAsync(HttpClient writer, int rate, int batchSize, CancellationToken stop)

@@ -1,0 +1,67 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Modulith.IntegrationTests.Infrastructure;
+using static Modulith.IntegrationTests.Leads.LeadTestKit;
+
+namespace Modulith.IntegrationTests.Leads;
+
+/// <summary>An anonymous visitor's lead state lives in memory only; what it scored on comes back from the event log.</summary>
+public sealed class LeadVisitorTests
+{
+    [Fact]
+    public async Task A_visitors_lead_state_is_not_stored_and_their_earlier_events_still_count_when_they_sign_up_after_a_restart()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "modulith-visitor-" + Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string?>
+        {
+            ["Modulith:Bootstrap:AdminKey"] = "mk_visitor_" + Guid.NewGuid().ToString("N"),
+            ["Modulith:Bootstrap:WriteKey"] = "wk_visitor_" + Guid.NewGuid().ToString("N"),
+        };
+        var visitor = "visitor-" + Guid.NewGuid().ToString("N")[..8];
+        var t0 = DateTimeOffset.UtcNow.AddMinutes(-10);
+        string customerId;
+        await using (var host = TestHost.StartSqlite(data, settings))
+        {
+            var admin = host.Admin();
+            await SendAsync(host, host.WriteKey,
+                Page(visitor, t0, "https://shop.example/?utm_source=newsletter&utm_medium=email&utm_campaign=spring"),
+                Track(visitor, "Product Viewed", t0.AddSeconds(20), new JsonObject { ["product_id"] = "p1" }),
+                Track(visitor, "Product Viewed", t0.AddSeconds(40), new JsonObject { ["product_id"] = "p2" }),
+                Track(visitor, "Product Viewed", t0.AddSeconds(60), new JsonObject { ["product_id"] = "p3" }));
+            await host.DrainAsync();
+            customerId = (await host.FindCustomerAsync("anonymousId=" + visitor, admin))!;
+            Assert.NotNull(customerId);
+            using var notALead = await admin.GetAsync($"/api/leads/{customerId}");
+            Assert.Equal(HttpStatusCode.NotFound, notALead.StatusCode);
+        }
+
+        Assert.Equal(0, StoredLeadStates(data));
+
+        await using (var restarted = TestHost.StartSqlite(data, settings))
+        {
+            var admin = restarted.Admin();
+            await SendAsync(restarted, restarted.WriteKey,
+                Identify(visitor, t0.AddSeconds(100), $"{visitor}@example.com"),
+                Track(visitor, "Newsletter Subscribed", t0.AddSeconds(150), null));
+            await restarted.DrainAsync();
+
+            var lead = await LeadAsync(admin, customerId);
+            Assert.Equal("MQL", lead.GetProperty("stage").GetString());
+            var productViews = lead.GetProperty("score").GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("ruleId").GetString() == "product_views");
+            Assert.True(productViews.GetProperty("satisfied").GetBoolean(), productViews.ToString());
+            Assert.Equal("spring", lead.GetProperty("source").GetProperty("campaign").GetString());
+        }
+
+        Assert.Equal(1, StoredLeadStates(data));
+    }
+
+    private static long StoredLeadStates(string dataDirectory)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(dataDirectory, "modulith.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM OrleansStorage WHERE GrainTypeString = 'lead'";
+        return (long)command.ExecuteScalar()!;
+    }
+}
