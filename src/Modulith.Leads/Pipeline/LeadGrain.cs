@@ -119,17 +119,17 @@ internal sealed partial class LeadGrain(
 
     public async Task ObserveAsync(LeadActivity activity)
     {
+        var changed = false;
         if (!_historyLoaded)
         {
             if (activity.HistoryCustomerIds is { Count: > 0 } customerIds)
             {
-                await LoadHistoryAsync(customerIds);
+                changed = await LoadHistoryAsync(customerIds);
             }
 
             _historyLoaded = true;
         }
 
-        var changed = false;
         foreach (var e in activity.Events)
         {
             if (S.SeenMessageIds.Contains(e.MessageId))
@@ -413,7 +413,7 @@ internal sealed partial class LeadGrain(
     }
 
     /// <summary>The customer's latest events from the event log, as the visitor's grain had them before it was deactivated.</summary>
-    private async Task LoadHistoryAsync(IReadOnlyList<string> customerIds)
+    private async Task<bool> LoadHistoryAsync(IReadOnlyList<string> customerIds)
     {
         var (events, _) = await eventLog.ReadTimelineAsync(Key.Workspace, customerIds, null, LeadState.MaxEvents, CancellationToken.None);
         foreach (var e in events)
@@ -426,6 +426,7 @@ internal sealed partial class LeadGrain(
         }
 
         S.Events.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
+        return S.Events.Count > 0;
     }
 
     private string Fired(QualificationCriteria criteria)
