@@ -226,7 +226,8 @@ public static class LeadLatencyBenchmark
             if (lead.GetProperty("stage").GetString() == "SQL" && lead.GetProperty("ownerId").ValueKind == JsonValueKind.String)
             {
                 var total = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                var becameSql = lead.GetProperty("history").EnumerateArray().Last(c => c.GetProperty("to").GetString() == "SQL").GetProperty("at").GetDateTimeOffset();
+                var becameSql = lead.GetProperty("history").EnumerateArray()
+                    .Last(c => c.GetProperty("to").GetString() == "SQL" && c.GetProperty("from").GetString() != "SQL").GetProperty("at").GetDateTimeOffset();
                 return new ProbeTiming(total, acknowledged, (becameSql - sentAt).TotalMilliseconds);
             }
 
