@@ -18,7 +18,9 @@ if (args.Length > 0 && args[0] == "migrate")
     return await MigrateCommand.RunAsync(args[1..]);
 }
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings are read once, at start. Watching appsettings.json for changes would watch the whole content root, and with
+// it the embedded database's folder under it (./data by default): every write of the database woke the watcher.
+var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
 var storage = builder.Configuration.ReadStorageOptions();
 builder.AddModulithLogging();
 builder.Services.AddModulithStorage(storage);

@@ -32,6 +32,7 @@ public static class LeadsModule
         builder.Services.AddSingleton<Rescorer>();
         builder.Services.AddSingleton<Reports.LeadReportStore>();
         builder.Services.AddSingleton<ICustomerActivityObserver, LeadActivityObserver>();
+        builder.Services.AddSingleton<ICustomerErasureObserver, LeadErasureObserver>();
         builder.Services.AddSingleton<Contracts.ILeadDirectory, LeadDirectory>();
         builder.Services.AddSingleton<Contracts.ILeadReporting, Reports.LeadReporting>();
         builder.Services.AddHostedService<LeadTimerScanner>();

@@ -46,6 +46,7 @@ public static class SegmentationModule
         builder.Services.AddHostedService<SegmentTimerScanner>();
         builder.Services.AddHostedService<SegmentChangeRelay>();
         builder.Services.AddSingleton<ICustomerActivityObserver, SegmentActivityObserver>();
+        builder.Services.AddSingleton<ICustomerErasureObserver, SegmentErasureObserver>();
         builder.Services.AddSingleton<ILeadEventObserver, SegmentLeadObserver>();
         return builder;
     }

@@ -51,3 +51,15 @@ public interface ICustomerActivityObserver
     /// <summary>Handles the activity.</summary>
     Task OnActivityAsync(CustomerActivity activity);
 }
+
+/// <summary>
+/// Implemented by modules that keep what they learnt of a customer beside the profile (the Leads module's scored events
+/// and profile facts, the Segmentation module's facts). Called once a person's profiles are erased, with every profile
+/// erased (the one asked for and those merged into it); the erasure answers only after every observer did. Observers
+/// must remove the person's data and keep only anonymous counts, and must be idempotent: a repeated erasure calls them again.
+/// </summary>
+public interface ICustomerErasureObserver
+{
+    /// <summary>Removes the person's data held for these profiles.</summary>
+    Task OnErasedAsync(string workspaceId, IReadOnlyList<string> customerIds, CancellationToken cancellationToken);
+}

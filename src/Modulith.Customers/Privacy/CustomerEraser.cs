@@ -7,14 +7,17 @@ using Modulith.Ingestion.Contracts;
 
 namespace Modulith.Customers.Privacy;
 
-/// <summary>Erases a person across the profile grains, the identity index, the event log and the search projection.</summary>
+/// <summary>Erases a person across the profile grains, the identity index, the event log and the search projection, then tells the modules that keep data of their own.</summary>
 internal sealed partial class CustomerEraser(
     IGrainFactory grains,
     CustomerQueries queries,
     IEventLog eventLog,
     CustomerDirectoryStore directory,
+    IEnumerable<ICustomerErasureObserver> observers,
     ILogger<CustomerEraser> logger) : ICustomerPrivacy
 {
+    private readonly ICustomerErasureObserver[] _observers = observers.ToArray();
+
     public async Task<CustomerErasure?> EraseAsync(string workspaceId, string customerId, CancellationToken cancellationToken = default)
     {
         var state = await queries.ResolveAsync(workspaceId, customerId);
@@ -39,6 +42,7 @@ internal sealed partial class CustomerEraser(
 
         var events = await eventLog.EraseCustomerEventsAsync(workspaceId, profiles, cancellationToken);
         await directory.DeleteAsync(workspaceId, profiles, cancellationToken);
+        await Task.WhenAll(_observers.Select(o => o.OnErasedAsync(workspaceId, profiles, cancellationToken)));
         LogErased(workspaceId, state.Id, profiles.Count, identities.Count, events);
         return new CustomerErasure(state.Id, profiles.Count, identities.Count, events);
     }

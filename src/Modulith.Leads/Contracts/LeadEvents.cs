@@ -10,7 +10,10 @@ namespace Modulith.Leads.Contracts;
 /// <param name="Detail">What happened, for people.</param>
 public sealed record LeadEvent(string Kind, string WorkspaceId, string LeadId, DateTimeOffset At, string Stage, string? RepId, string Detail);
 
-/// <summary>Implemented by modules that react to leads (journeys, reporting); called in-process after the lead's state is saved.</summary>
+/// <summary>
+/// Implemented by modules that react to leads (journeys, reporting); called in-process after the lead's state is saved,
+/// side by side with the other observers, so none may rely on another having seen the event first.
+/// </summary>
 public interface ILeadEventObserver
 {
     /// <summary>Handles the event; must be quick and must not throw for the lead's sake.</summary>

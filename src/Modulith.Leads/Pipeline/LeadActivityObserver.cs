@@ -127,3 +127,10 @@ internal sealed class LeadActivityObserver(IGrainFactory grains) : ICustomerActi
     private static string? ReferrerHost(string? referrer) =>
         Uri.TryCreate(referrer, UriKind.Absolute, out var uri) ? uri.Host : null;
 }
+
+/// <summary>Erases the person's data from the leads of erased profiles.</summary>
+internal sealed class LeadErasureObserver(IGrainFactory grains) : ICustomerErasureObserver
+{
+    public Task OnErasedAsync(string workspaceId, IReadOnlyList<string> customerIds, CancellationToken cancellationToken) =>
+        Task.WhenAll(customerIds.Select(id => grains.GetGrainByKey<ILeadGrain>($"{workspaceId}/{id}").EraseAsync()));
+}

@@ -70,6 +70,13 @@ internal interface ILeadGrain : IGrainWithStringKey
 
     /// <summary>Fires the SLA reminders and escalations that are due.</summary>
     Task FireDueTimersAsync();
+
+    /// <summary>
+    /// Removes the person's data: the scored events, the profile's traits and consents, the country and people's notes
+    /// in the history. The stage, the score, the dates and the assignments stay for the reports; a running SLA clock
+    /// stops, and nothing moves the lead any more. Idempotent.
+    /// </summary>
+    Task EraseAsync();
 }
 
 internal sealed partial class LeadGrain(
@@ -119,6 +126,11 @@ internal sealed partial class LeadGrain(
 
     public async Task ObserveAsync(LeadActivity activity)
     {
+        if (S.ErasedAt is not null)
+        {
+            return;
+        }
+
         var changed = false;
         if (!_historyLoaded)
         {
@@ -186,7 +198,7 @@ internal sealed partial class LeadGrain(
 
     public async Task RescoreAsync(int modelVersion)
     {
-        if (!S.IsLead && S.Events.Count == 0)
+        if (!S.IsLead && S.Events.Count == 0 || S.ErasedAt is not null)
         {
             return;
         }
@@ -360,12 +372,37 @@ internal sealed partial class LeadGrain(
             }
         }
 
-        if (outcome.Changed)
+        if (outcome.Changed || _unaudited.Count > 0)
         {
             await SaveAsync();
         }
 
         ArmTimer();
+    }
+
+    public async Task EraseAsync()
+    {
+        S.Events.Clear();
+        S.SeenMessageIds.Clear();
+        S.Profile = new ProfileFacts(S.Profile.HasEmail, S.Profile.HasPhone, [], S.Profile.Metrics, []);
+        S.Country = null;
+        // People's notes follow the first ": " of their entries (contact, rejection, recycling, entry through the API).
+        S.History = S.History.Select(h => h.By != "system" && h.Reason?.IndexOf(": ", StringComparison.Ordinal) is int cut and >= 0
+            ? h with { Reason = h.Reason[..cut] }
+            : h).ToList();
+        if (!S.IsLead)
+        {
+            return;
+        }
+
+        if (S.ErasedAt is null)
+        {
+            S.ErasedAt = clock.GetUtcNow();
+            S.History.Add(new StageChange(S.Stage, S.Stage, S.ErasedAt.Value, "system", "the person's data was erased"));
+            await CloseSlaAsync();
+        }
+
+        await SaveAsync();
     }
 
     private async Task AdvanceAsync(ScoringModel model, bool ordered)
@@ -481,6 +518,7 @@ internal sealed partial class LeadGrain(
         S.OwnerId = assignment.RepId;
         S.Team = team;
         S.Assignments.Add(assignment);
+        _unaudited.Add((assignment, team));
         if (S.Assignments.Count > 100)
         {
             S.Assignments.RemoveAt(0);
@@ -499,6 +537,8 @@ internal sealed partial class LeadGrain(
     }
 
     private readonly List<StageChange> _unpublished = [];
+
+    private readonly List<(Assignment Assignment, string? Team)> _unaudited = [];
 
     private void Move(string to, string by, string reason, DateTimeOffset at)
     {
@@ -519,10 +559,25 @@ internal sealed partial class LeadGrain(
     private async Task SaveAsync()
     {
         S.UpdatedAt = clock.GetUtcNow();
-        await state.WriteStateAsync();
+        // The list's row and the audit of a new assignment follow the state; each waits for a commit, so they wait
+        // together. Should the state write fail, the event that led here is delivered again and they are written again.
+        var writes = new List<Task>(2 + _unaudited.Count) { state.WriteStateAsync() };
         if (S.IsLead)
         {
-            await projection.UpsertAsync(Key.Workspace, Key.Customer, S);
+            writes.Add(projection.UpsertAsync(Key.Workspace, Key.Customer, S));
+        }
+
+        writes.AddRange(_unaudited.Select(a => router.AuditAsync(Key.Workspace, Key.Customer, a.Assignment, a.Team)));
+        _unaudited.Clear();
+        try
+        {
+            await Task.WhenAll(writes);
+        }
+        catch
+        {
+            // What this activation holds was not stored: the next activation starts again from what was.
+            DeactivateOnIdle();
+            throw;
         }
 
         foreach (var change in _unpublished)

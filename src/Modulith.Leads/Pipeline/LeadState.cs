@@ -37,6 +37,8 @@ internal sealed class LeadState
     [Id(23)] public string? Country { get; set; }
     /// <summary>The next SLA time (reminder, deadline or escalation step) of the running clock.</summary>
     [Id(24)] public DateTimeOffset? SlaNextDueAt { get; set; }
+    /// <summary>When the person's data was erased: the lead keeps its stage and dates for the counts, and nothing moves it.</summary>
+    [Id(25)] public DateTimeOffset? ErasedAt { get; set; }
 
     public bool IsLead => Stage != LeadStages.Visitor;
 }

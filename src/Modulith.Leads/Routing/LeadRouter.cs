@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using Modulith.Leads.Contracts;
 using Modulith.Leads.Scoring;
 using Modulith.Leads.Sla;
@@ -75,7 +76,6 @@ internal sealed class LeadRouter(SalesRepStore reps, LeadProjectionStore project
             }
 
             assignment = new Assignment(rep.Id!, now, by, "manual", $"assigned by {by}");
-            await AuditAsync(workspaceId, leadId, assignment, rep.Team);
             return new RoutingOutcome(assignment, rep.Team, 200, null);
         }
 
@@ -147,7 +147,6 @@ internal sealed class LeadRouter(SalesRepStore reps, LeadProjectionStore project
 
         assignment = new Assignment(picked, now, by, strategy, string.Join("; ", explanation));
         var team = pool.First(r => r.Id == picked).Team;
-        await AuditAsync(workspaceId, leadId, assignment, team);
         return new RoutingOutcome(assignment, team, 200, null);
     }
 
@@ -178,7 +177,8 @@ internal sealed class LeadRouter(SalesRepStore reps, LeadProjectionStore project
         return parts.Count == 0 ? "always" : string.Join(", ", parts);
     }
 
-    private async Task AuditAsync(string workspaceId, string leadId, Assignment assignment, string? team)
+    /// <summary>Records an assignment in the audit (the lead's grain does, when it saves the lead as assigned).</summary>
+    public async Task AuditAsync(string workspaceId, string leadId, Assignment assignment, string? team)
     {
         await using var connection = await database.OpenForWriteAsync();
         await using var command = connection.Command(
@@ -203,9 +203,19 @@ internal sealed class AssignmentState
     [Id(1)] public Dictionary<string, double> CurrentWeights { get; set; } = [];
 }
 
-internal sealed class AssignmentGrain([PersistentState("assignment", LeadsModule.GrainStorage)] IPersistentState<AssignmentState> state) : Grain, IAssignmentGrain
+/// <summary>
+/// One pool's rotation. Every lead of the pool that qualifies passes through here, so a pick does not wait for a write:
+/// the rotation is only a fairness hint (each assignment itself is stored with the lead and audited), so it is stored
+/// behind the picks, the picks made during one write together in the next, and once more when the grain deactivates.
+/// After a crash the rotation may resume a few picks back.
+/// </summary>
+internal sealed partial class AssignmentGrain(
+    [PersistentState("assignment", LeadsModule.GrainStorage)] IPersistentState<AssignmentState> state, ILogger<AssignmentGrain> logger) : Grain, IAssignmentGrain
 {
-    public async Task<string> PickAsync(string strategy, IReadOnlyList<Candidate> candidates)
+    private bool _unwritten;
+    private Task _writer = Task.CompletedTask;
+
+    public Task<string> PickAsync(string strategy, IReadOnlyList<Candidate> candidates)
     {
         var picked = strategy switch
         {
@@ -214,9 +224,38 @@ internal sealed class AssignmentGrain([PersistentState("assignment", LeadsModule
             _ => Rotation.RoundRobin(candidates, state.State.LastRepId),
         };
         state.State.LastRepId = picked;
-        await state.WriteStateAsync();
-        return picked;
+        _unwritten = true;
+        if (_writer.IsCompleted)
+        {
+            _writer = WriteWhileChangedAsync();
+        }
+
+        return Task.FromResult(picked);
     }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _writer;
+
+    private async Task WriteWhileChangedAsync()
+    {
+        while (_unwritten)
+        {
+            _unwritten = false;
+            try
+            {
+                await state.WriteStateAsync();
+            }
+            catch (Exception exception)
+            {
+                // A version conflict leaves this activation's rotation in doubt: the next activation reads it back.
+                LogRotationNotStored(exception, this.GetPrimaryKeyString());
+                DeactivateOnIdle();
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The assignment rotation {Pool} was not stored")]
+    private partial void LogRotationNotStored(Exception exception, string pool);
 }
 
 /// <summary>The rotations (pure).</summary>

@@ -153,20 +153,22 @@ internal sealed partial class SlaEngine(
     public async Task PublishContactAsync(string workspaceId, string leadId, LeadState s, DateTimeOffset at, string? channel)
     {
         var leadEvent = new LeadEvent("contacted", workspaceId, leadId, at, s.Stage, s.OwnerId, channel ?? "contact");
-        foreach (var observer in _observers)
-        {
-            await observer.OnLeadEventAsync(leadEvent);
-        }
+        await PublishAsync(leadEvent);
     }
 
     public async Task PublishStageAsync(string workspaceId, string leadId, LeadState s, StageChange change)
     {
         var leadEvent = new LeadEvent("stage_changed", workspaceId, leadId, change.At, s.Stage, s.OwnerId, $"{change.From} -> {change.To}: {change.Reason}");
-        foreach (var observer in _observers)
-        {
-            await observer.OnLeadEventAsync(leadEvent);
-        }
+        await PublishAsync(leadEvent);
     }
+
+    // The observers are other modules, independent of each other (the contract says so): they are told side by side.
+    private Task PublishAsync(LeadEvent leadEvent) => _observers.Length switch
+    {
+        0 => Task.CompletedTask,
+        1 => _observers[0].OnLeadEventAsync(leadEvent),
+        _ => Task.WhenAll(_observers.Select(o => o.OnLeadEventAsync(leadEvent))),
+    };
 
     private static DateTimeOffset ReminderAt(BusinessCalendar calendar, SlaClock clock, TimeSpan within, TimeSpan elapsedBefore, double fraction)
     {
@@ -219,10 +221,7 @@ internal sealed partial class SlaEngine(
     {
         var leadEvent = new LeadEvent(kind, workspaceId, leadId, time.GetUtcNow(), s.Stage, repId, detail);
         LogLeadEvent(workspaceId, leadId, kind, detail);
-        foreach (var observer in _observers)
-        {
-            await observer.OnLeadEventAsync(leadEvent);
-        }
+        await PublishAsync(leadEvent);
 
         agreement ??= await agreements.GetAsync(workspaceId);
         var key = $"lead:{leadId}:{kind}:{clock?.StartedAt.ToUnixTimeMilliseconds()}:{clock?.RemindersSent}:{clock?.EscalationsSent}:{repId}";

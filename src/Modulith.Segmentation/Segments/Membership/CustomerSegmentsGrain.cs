@@ -28,6 +28,9 @@ internal interface ICustomerSegmentsGrain : IGrainWithStringKey
     /// <summary>New periodic scores (RFM, CLV).</summary>
     Task UpdateScoresAsync(CustomerScores scores);
 
+    /// <summary>The person's data was erased: the facts lose their traits and consents, and the segments that read them are evaluated again.</summary>
+    Task EraseAsync();
+
     /// <summary>The segments this customer is in, with when they entered.</summary>
     [ReadOnly]
     Task<IReadOnlyDictionary<string, DateTimeOffset>> GetMembershipsAsync();
@@ -167,6 +170,19 @@ internal sealed class CustomerSegmentsGrain(
         }
 
         known.LeadStage = stage;
+        _factsChanged = true;
+        await EvaluateAsync(await catalog.GetAsync(Key.Workspace), false);
+    }
+
+    public async Task EraseAsync()
+    {
+        if (await LoadFactsAsync() is not { } known || known.Traits.Count == 0 && known.Consents.Count == 0)
+        {
+            return;
+        }
+
+        known.Traits = new Dictionary<string, string>();
+        known.Consents = new Dictionary<string, bool>();
         _factsChanged = true;
         await EvaluateAsync(await catalog.GetAsync(Key.Workspace), false);
     }

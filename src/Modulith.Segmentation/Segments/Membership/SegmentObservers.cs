@@ -60,3 +60,13 @@ internal sealed class SegmentLeadObserver(IGrainFactory grains) : ILeadEventObse
         ? grains.GetGrainByKey<ICustomerSegmentsGrain>($"{leadEvent.WorkspaceId}/{leadEvent.LeadId}").UpdateLeadAsync(leadEvent.Stage)
         : Task.CompletedTask;
 }
+
+/// <summary>Erases the person's traits and consents from the segment facts of erased profiles, and waits until the facts are rewritten.</summary>
+internal sealed class SegmentErasureObserver(IGrainFactory grains, FactsWriter facts) : ICustomerErasureObserver
+{
+    public async Task OnErasedAsync(string workspaceId, IReadOnlyList<string> customerIds, CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(customerIds.Select(id => grains.GetGrainByKey<ICustomerSegmentsGrain>($"{workspaceId}/{id}").EraseAsync()));
+        await facts.FlushAsync(cancellationToken);
+    }
+}
