@@ -41,11 +41,15 @@ internal sealed partial class CustomerEraser(
         }
 
         var events = await eventLog.EraseCustomerEventsAsync(workspaceId, profiles, cancellationToken);
+        events += await eventLog.EraseParkedEventsAsync(workspaceId, IdsOf(identities, IdentityKey.UserId), IdsOf(identities, IdentityKey.AnonymousId), cancellationToken);
         await directory.DeleteAsync(workspaceId, profiles, cancellationToken);
         await Task.WhenAll(_observers.Select(o => o.OnErasedAsync(workspaceId, profiles, cancellationToken)));
         LogErased(workspaceId, state.Id, profiles.Count, identities.Count, events);
         return new CustomerErasure(state.Id, profiles.Count, identities.Count, events);
     }
+
+    private static List<string> IdsOf(IEnumerable<string> identities, string kind) =>
+        identities.Where(i => i.StartsWith(kind + ":", StringComparison.Ordinal)).Select(i => i[(kind.Length + 1)..]).ToList();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Erased customer {CustomerId} of workspace {WorkspaceId}: {Profiles} profile(s), {Identities} identifier(s), {Events} event(s)")]
     private partial void LogErased(string workspaceId, string customerId, int profiles, int identities, int events);

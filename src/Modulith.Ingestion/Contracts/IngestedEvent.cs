@@ -64,6 +64,12 @@ public interface IEventLog
     /// event type, name and time stay for anonymous counts. Answers how many events were erased.
     /// </summary>
     Task<int> EraseCustomerEventsAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Erases the personal data of parked events (set aside by dispatch, so never attributed to a customer) that carry
+    /// one of the person's user ids or anonymous ids, as <see cref="EraseCustomerEventsAsync"/> does. Answers how many.
+    /// </summary>
+    Task<int> EraseParkedEventsAsync(string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, CancellationToken cancellationToken);
 }
 
 /// <summary>How many committed events still wait to be applied (all workspaces).</summary>

@@ -358,6 +358,27 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public async Task<int> EraseParkedEventsAsync(string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, CancellationToken cancellationToken)
+    {
+        var erased = 0;
+        var ids = userIds.Concat(anonymousIds).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var (column, values) in new[] { ("user_id", userIds.ToList()), ("anonymous_id", anonymousIds.ToList()), ("previous_id", ids) })
+        {
+            if (values.Count == 0)
+            {
+                continue;
+            }
+
+            await using var connection = await database.OpenForWriteAsync(cancellationToken);
+            await using var command = connection.CommandWithList(
+                "UPDATE events SET payload = '{\"erased\":true}', user_id = NULL, anonymous_id = NULL, previous_id = NULL " +
+                $"WHERE workspace_id = @ws AND dispatched = 2 AND {column} IN (@list)", values).With("ws", workspaceId);
+            erased += await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return erased;
+    }
+
     internal static (long Ts, long Seq) ParseCursor(string? cursor)
     {
         if (cursor is not null)

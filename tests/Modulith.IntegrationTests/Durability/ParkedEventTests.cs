@@ -89,6 +89,46 @@ public sealed class ParkedEventTests
         Assert.Contains(profile.GetProperty("recentEvents").EnumerateArray(), e => e.GetProperty("messageId").GetString() == visitor + "-2");
     }
 
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Erasing_a_customer_also_erases_their_parked_events_which_never_reached_the_profile(string mode)
+    {
+        var visitor = "park-erase-" + Guid.NewGuid().ToString("N")[..8];
+        var (start, restart) = await HostsAsync(mode);
+        string customerId;
+        byte[] goodState;
+        await using (var first = start())
+        {
+            await first.SendOkAsync("/v1/identify", $$$"""{"anonymousId":"{{{visitor}}}","messageId":"{{{visitor}}}-1","traits":{"email":"{{{visitor}}}@example.com"}}""");
+            await first.DrainAsync();
+            customerId = (await first.FindCustomerAsync("anonymousId=" + visitor))!;
+            goodState = await CustomerStateAsync(first, customerId);
+            await SetCustomerStateAsync(first, customerId, [0x00, 0xFF, 0x13, 0x37]);
+        }
+
+        await using var host = restart();
+        await host.SendOkAsync("/v1/track", $$$"""{"anonymousId":"{{{visitor}}}","messageId":"{{{visitor}}}-2","event":"Address Changed","properties":{"street":"Kwiatowa 7"}}""");
+        await host.DrainAsync().WaitAsync(DrainLimit);
+        var admin = host.Admin();
+        Assert.Equal(visitor, Assert.Single((await admin.GetFromJsonAsync<JsonElement>("/api/ingestion/parked-events")).GetProperty("items").EnumerateArray())
+            .GetProperty("anonymousId").GetString());
+
+        await SetCustomerStateAsync(host, customerId, goodState);
+        using (var erase = await admin.PostAsync($"/api/customers/{customerId}/erase", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
+            Assert.Equal(2, (await erase.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventsErased").GetInt32());
+        }
+
+        var parked = Assert.Single((await admin.GetFromJsonAsync<JsonElement>("/api/ingestion/parked-events")).GetProperty("items").EnumerateArray());
+        Assert.Equal(visitor + "-2", parked.GetProperty("messageId").GetString());
+        Assert.False(parked.TryGetProperty("anonymousId", out var anonymousId) && anonymousId.ValueKind == JsonValueKind.String);
+        await using var connection = await host.Services.GetRequiredService<Database>().OpenAsync();
+        await using var command = connection.Command("SELECT payload FROM events WHERE message_id = @m").With("m", visitor + "-2");
+        Assert.DoesNotContain("Kwiatowa", (string)(await command.ExecuteScalarAsync())!);
+    }
+
     [Fact]
     public async Task Retrying_parked_events_validates_its_body_and_paging_its_cursor()
     {
