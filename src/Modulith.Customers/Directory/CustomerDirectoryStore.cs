@@ -46,7 +46,9 @@ internal sealed class CustomerDirectoryStore(Database database)
             "ON CONFLICT (workspace_id, customer_id) DO UPDATE SET user_id = excluded.user_id, email = excluded.email, phone = excluded.phone, " +
             "name = excluded.name, search = excluded.search, last_seen = excluded.last_seen, merged_into = excluded.merged_into",
             transaction);
-        foreach (var entry in entries)
+        // In key order: concurrent transactions that update the same customers then lock their rows in the same order
+        // and wait for each other instead of deadlocking (as PostgreSQL reported when drains of several silos overlapped).
+        foreach (var entry in entries.OrderBy(e => e.Id, StringComparer.Ordinal))
         {
             upsert.Parameters.Clear();
             upsert.With("ws", workspaceId).With("id", entry.Id).With("uid", entry.UserId).With("email", entry.Email).With("phone", entry.Phone)
