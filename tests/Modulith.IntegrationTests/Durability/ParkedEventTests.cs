@@ -25,18 +25,7 @@ public sealed class ParkedEventTests
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var visitor = $"park-{run}";
-        var (start, restart) = await HostsAsync(mode);
-        string customerId;
-        byte[] goodState;
-        await using (var first = start())
-        {
-            await first.SendOkAsync("/v1/identify", $$$"""{"anonymousId":"{{{visitor}}}","messageId":"{{{visitor}}}-1","traits":{"email":"{{{visitor}}}@example.com"}}""");
-            await first.DrainAsync();
-            customerId = (await first.FindCustomerAsync("anonymousId=" + visitor))!;
-            goodState = await CustomerStateAsync(first, customerId);
-            await SetCustomerStateAsync(first, customerId, [0x00, 0xFF, 0x13, 0x37]);
-        }
-
+        var (restart, customerId, goodState) = await BreakCustomerAsync(mode, visitor);
         await using var host = restart();
         var neighbours = Enumerable.Range(0, 1_000).Select(i => $"near-{run}-{i}")
             .Where(v => SegmentNormalizer.PartitionOf("shop-a", v) == SegmentNormalizer.PartitionOf("shop-a", visitor)).Take(5).ToList();
@@ -95,18 +84,7 @@ public sealed class ParkedEventTests
     public async Task Erasing_a_customer_also_erases_their_parked_events_which_never_reached_the_profile(string mode)
     {
         var visitor = "park-erase-" + Guid.NewGuid().ToString("N")[..8];
-        var (start, restart) = await HostsAsync(mode);
-        string customerId;
-        byte[] goodState;
-        await using (var first = start())
-        {
-            await first.SendOkAsync("/v1/identify", $$$"""{"anonymousId":"{{{visitor}}}","messageId":"{{{visitor}}}-1","traits":{"email":"{{{visitor}}}@example.com"}}""");
-            await first.DrainAsync();
-            customerId = (await first.FindCustomerAsync("anonymousId=" + visitor))!;
-            goodState = await CustomerStateAsync(first, customerId);
-            await SetCustomerStateAsync(first, customerId, [0x00, 0xFF, 0x13, 0x37]);
-        }
-
+        var (restart, customerId, goodState) = await BreakCustomerAsync(mode, visitor);
         await using var host = restart();
         await host.SendOkAsync("/v1/track", $$$"""{"anonymousId":"{{{visitor}}}","messageId":"{{{visitor}}}-2","event":"Address Changed","properties":{"street":"Kwiatowa 7"}}""");
         await host.DrainAsync().WaitAsync(DrainLimit);
@@ -149,6 +127,19 @@ public sealed class ParkedEventTests
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync("/api/ingestion/parked-events?limit=0")).StatusCode);
         using var nothing = await admin.PostAsync("/api/ingestion/parked-events/retry", null);
         Assert.Equal(0, (await nothing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("requeued").GetInt32());
+    }
+
+    /// <summary>A customer identified on a first host, whose stored state is then made unreadable: their next event fails alone.</summary>
+    private static async Task<(Func<TestHost> Restart, string CustomerId, byte[] GoodState)> BreakCustomerAsync(string mode, string visitor)
+    {
+        var (start, restart) = await HostsAsync(mode);
+        await using var first = start();
+        await first.SendOkAsync("/v1/identify", $$$"""{"anonymousId":"{{{visitor}}}","messageId":"{{{visitor}}}-1","traits":{"email":"{{{visitor}}}@example.com"}}""");
+        await first.DrainAsync();
+        var customerId = (await first.FindCustomerAsync("anonymousId=" + visitor))!;
+        var goodState = await CustomerStateAsync(first, customerId);
+        await SetCustomerStateAsync(first, customerId, [0x00, 0xFF, 0x13, 0x37]);
+        return (restart, customerId, goodState);
     }
 
     /// <summary>Starts a host, and later the same host again on the same store with the same keys.</summary>

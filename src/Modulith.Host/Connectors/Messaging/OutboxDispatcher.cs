@@ -41,9 +41,10 @@ internal sealed partial class OutboxDispatcher(
         var settings = options.Value;
         while (!stoppingToken.IsCancellationRequested)
         {
+            IReadOnlyList<StoredMessage> batch = [];
             try
             {
-                var batch = await store.ClaimDueAsync(BatchSize, settings.Lease, stoppingToken);
+                batch = await store.ClaimDueAsync(BatchSize, settings.Lease, stoppingToken);
                 if (batch.Count == 0)
                 {
                     await signal.WaitAsync(settings.PollInterval, stoppingToken);
@@ -52,8 +53,20 @@ internal sealed partial class OutboxDispatcher(
 
                 await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = stoppingToken }, (message, token) => new ValueTask(SendAsync(message, settings, token)));
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
+                // The host is stopping: what this silo claimed and did not finish is handed back at once, so the next
+                // start (or another silo) sends it now instead of after the lease. A send cut off after the receiver
+                // took it is sent again; the idempotency key lets the receiver tell.
+                try
+                {
+                    await store.ReleaseAsync([.. batch.Select(m => m.Id)], CancellationToken.None);
+                }
+                catch (Exception exception)
+                {
+                    LogDispatchFailed(exception);
+                }
+
                 return;
             }
             catch (Exception exception)

@@ -213,6 +213,19 @@ internal sealed class OutboxStore(Database database, TimeProvider clock)
         FinishAsync(id, $"status = 'pending', next_attempt_at = @due, last_error = @error{(countsAsAttempt ? ", attempts = attempts + 1" : string.Empty)}",
             command => command.With("due", due.ToUnixTimeMilliseconds()).With("error", error), cancellationToken);
 
+    /// <summary>Hands claimed messages that were not finished back to the queue, due at once.</summary>
+    public async Task ReleaseAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await database.OpenForWriteAsync(cancellationToken);
+        await using var command = connection.CommandWithList("UPDATE outbound_messages SET status = 'pending', lease_until = 0 WHERE status = 'sending' AND id IN (@list)", ids);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     private async Task FinishAsync(string id, string assignments, Action<DbCommand> bind, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenForWriteAsync(cancellationToken);
