@@ -21,7 +21,7 @@ public static class IngestionModule
         builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
         builder.Services.AddSingleton<ISchemaContributor, EventLogSchema>();
         builder.Services.AddSingleton<EventLogStore>();
-        builder.Services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<EventLogStore>());
+        builder.Services.AddSingleton<IEventLog, EventLogAccess>();
         builder.Services.AddSingleton<IEventBacklog>(sp => sp.GetRequiredService<EventLogStore>());
         builder.Services.AddSingleton<IDispatchNotifier, DispatchNotifier>();
         builder.Services.AddSingleton<EventDispatch>();

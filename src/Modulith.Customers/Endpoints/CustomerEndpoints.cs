@@ -45,7 +45,7 @@ internal static class CustomerEndpoints
             .WithSummary("Undo a merge: split a merged-in profile off again (the latest merge unless 'customerId' names one), restoring both profiles.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
         group.MapPost("/{id}/erase", EraseAsync).RequireAuthorization(Policies.Admin)
-            .WithSummary("Erase the person's data (right to erasure): traits, identities, consents, touchpoints and stored event payloads, also of merged-in profiles, and what the lead and the segment facts kept of them; anonymous counts stay. Idempotent.")
+            .WithSummary("Erase the person's data (right to erasure): traits, identities, consents, touchpoints and stored event payloads (also of events not applied yet), also of merged-in profiles, and what the lead and the segment facts kept of them; anonymous counts and attribution's touches (channel, campaign, time) stay. Idempotent.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesAuthProblems();
     }
 

@@ -66,10 +66,12 @@ public interface IEventLog
     Task<int> EraseCustomerEventsAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Erases the personal data of parked events (set aside by dispatch, so never attributed to a customer) that carry
-    /// one of the person's user ids or anonymous ids, as <see cref="EraseCustomerEventsAsync"/> does. Answers how many.
+    /// Erases, as <see cref="EraseCustomerEventsAsync"/> does, the events never attributed to a profile that carry one of
+    /// the person's user ids or anonymous ids: those set aside by dispatch (parked) and those still waiting for it.
+    /// Answers how many, once a drain that had already read such an event has applied it, so that erasing the profile
+    /// afterwards also removes what that drain applied; later drains skip the erased events.
     /// </summary>
-    Task<int> EraseParkedEventsAsync(string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, CancellationToken cancellationToken);
+    Task<int> EraseUnattributedEventsAsync(string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, CancellationToken cancellationToken);
 }
 
 /// <summary>How many committed events still wait to be applied (all workspaces).</summary>

@@ -19,6 +19,13 @@ public interface IEventPartitionGrain : IGrainWithIntegerKey
 
     /// <summary>Drains the partition now and answers once nothing is pending (used by tests and at start).</summary>
     Task DrainAsync();
+
+    /// <summary>
+    /// Answers once the drain under way, if any, has applied and checkpointed what it read from the log, so that events
+    /// changed in the log since (an erasure) are seen in their new form by every later drain.
+    /// </summary>
+    [AlwaysInterleave]
+    Task AwaitDrainUnderWayAsync();
 }
 
 internal interface IDispatchNotifier
@@ -118,6 +125,7 @@ internal sealed partial class EventPartitionGrain(
     private const string KeepAlive = "drain";
     private bool _requested;
     private Task _loop = Task.CompletedTask;
+    private Task _drain = Task.CompletedTask;
     private int _failures;
 
     private int Partition => (int)this.GetPrimaryKeyLong();
@@ -152,6 +160,18 @@ internal sealed partial class EventPartitionGrain(
         }
     }
 
+    public async Task AwaitDrainUnderWayAsync()
+    {
+        try
+        {
+            await _drain;
+        }
+        catch (Exception)
+        {
+            // A failed drain checkpointed nothing it read; the next one reads the log again.
+        }
+    }
+
     public Task ReceiveReminder(string reminderName, TickStatus status) => NudgeAsync();
 
     private async Task RunAsync()
@@ -169,7 +189,7 @@ internal sealed partial class EventPartitionGrain(
             {
                 if (_failures >= OneByOneAfterFailures)
                 {
-                    await throttle.RunAsync(DrainOneByOneAsync);
+                    await (_drain = throttle.RunAsync(DrainOneByOneAsync));
                 }
 
                 while (await DrainOnceAsync() == BatchSize)
@@ -189,7 +209,12 @@ internal sealed partial class EventPartitionGrain(
         }
     }
 
-    private Task<int> DrainOnceAsync() => throttle.RunAsync(DrainBatchAsync);
+    private Task<int> DrainOnceAsync()
+    {
+        var drain = throttle.RunAsync(DrainBatchAsync);
+        _drain = drain;
+        return drain;
+    }
 
     private async Task<int> DrainBatchAsync()
     {
@@ -199,8 +224,9 @@ internal sealed partial class EventPartitionGrain(
             return 0;
         }
 
-        var done = new List<(long, string)>(pending.Count);
-        foreach (var workspace in pending.GroupBy(e => e.WorkspaceId))
+        var done = new List<(long, string?)>(pending.Count);
+        done.AddRange(pending.Where(IsErased).Select(e => (e.Sequence, (string?)null)));
+        foreach (var workspace in pending.Where(e => !IsErased(e)).GroupBy(e => e.WorkspaceId))
         {
             var events = workspace.ToList();
             var customers = await consumer.ConsumeAsync(workspace.Key, events, CancellationToken.None);
@@ -223,12 +249,16 @@ internal sealed partial class EventPartitionGrain(
     private async Task<int> DrainOneByOneAsync()
     {
         var pending = await log.ReadPendingAsync(Partition, OneByOneBatchSize, CancellationToken.None);
-        var done = new List<(long, string)>(pending.Count);
+        var done = new List<(long, string?)>(pending.Count);
         try
         {
             foreach (var e in pending)
             {
-                if (await ApplyAloneAsync(e) is { } customerId)
+                if (IsErased(e))
+                {
+                    done.Add((e.Sequence, null));
+                }
+                else if (await ApplyAloneAsync(e) is { } customerId)
                 {
                     done.Add((e.Sequence, customerId));
                 }
@@ -268,6 +298,10 @@ internal sealed partial class EventPartitionGrain(
             }
         }
     }
+
+    // An event is stored with a user id or an anonymous id (validation requires one); it has neither once an erasure
+    // reached it before dispatch did (IEventLog.EraseUnattributedEventsAsync), and then nothing is left to apply.
+    private static bool IsErased(IngestedEvent e) => e.UserId is null && e.AnonymousId is null;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event {MessageId} of workspace {WorkspaceId} failed to apply on its own (attempt {Attempt})")]
     private partial void LogAloneFailed(Exception exception, string workspaceId, string messageId, int attempt);

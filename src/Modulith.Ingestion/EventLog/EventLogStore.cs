@@ -11,7 +11,7 @@ namespace Modulith.Ingestion.EventLog;
 internal sealed record PendingAppend(string WorkspaceId, NormalizedEvent Event);
 
 /// <summary>The event log table: append (deduplicated), pending reads for dispatch, the checkpoint, timelines.</summary>
-internal sealed class EventLogStore(Database database, TimeProvider clock) : IEventLog, IEventBacklog
+internal sealed class EventLogStore(Database database, TimeProvider clock) : IEventBacklog
 {
     private const string Columns = "seq, workspace_id, message_id, type, name, user_id, anonymous_id, previous_id, ts, received, payload";
     private const string InsertedColumns = "workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload";
@@ -249,7 +249,7 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
     }
 
     /// <summary>Moves the checkpoint: the events are dispatched and attributed to their customers.</summary>
-    public async Task MarkDispatchedAsync(IReadOnlyList<(long Sequence, string CustomerId)> done, CancellationToken cancellationToken)
+    public async Task MarkDispatchedAsync(IReadOnlyList<(long Sequence, string? CustomerId)> done, CancellationToken cancellationToken)
     {
         if (done.Count == 0)
         {
@@ -272,7 +272,7 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         await update.PrepareAsync(cancellationToken);
         foreach (var (sequence, customerId) in done)
         {
-            update.Parameters[0].Value = customerId;
+            update.Parameters[0].Value = (object?)customerId ?? DBNull.Value;
             update.Parameters[1].Value = sequence;
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -358,9 +358,15 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<int> EraseParkedEventsAsync(string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, CancellationToken cancellationToken)
+    /// <summary>
+    /// Erases, in place, the events not attributed to a profile (parked, or still waiting for dispatch) that carry one
+    /// of the ids. Answers how many, and the partitions where some were still waiting.
+    /// </summary>
+    public async Task<(int Erased, IReadOnlySet<int> PendingPartitions)> EraseUnattributedEventsAsync(
+        string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, CancellationToken cancellationToken)
     {
         var erased = 0;
+        var partitions = new HashSet<int>();
         var ids = userIds.Concat(anonymousIds).Distinct(StringComparer.Ordinal).ToList();
         foreach (var (column, values) in new[] { ("user_id", userIds.ToList()), ("anonymous_id", anonymousIds.ToList()), ("previous_id", ids) })
         {
@@ -372,11 +378,19 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
             await using var connection = await database.OpenForWriteAsync(cancellationToken);
             await using var command = connection.CommandWithList(
                 "UPDATE events SET payload = '{\"erased\":true}', user_id = NULL, anonymous_id = NULL, previous_id = NULL " +
-                $"WHERE workspace_id = @ws AND dispatched = 2 AND {column} IN (@list)", values).With("ws", workspaceId);
-            erased += await command.ExecuteNonQueryAsync(cancellationToken);
+                $"WHERE workspace_id = @ws AND dispatched IN (0, 2) AND {column} IN (@list) RETURNING partition, dispatched", values).With("ws", workspaceId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                erased++;
+                if (Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture) == 0)
+                {
+                    partitions.Add(Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture));
+                }
+            }
         }
 
-        return erased;
+        return (erased, partitions);
     }
 
     internal static (long Ts, long Seq) ParseCursor(string? cursor)

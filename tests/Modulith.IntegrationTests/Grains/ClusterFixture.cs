@@ -4,6 +4,7 @@ using Modulith.Customers.Directory;
 using Modulith.Customers.Identity;
 using Modulith.Customers.Profiles;
 using Modulith.Ingestion.Contracts;
+using Modulith.Ingestion.Dispatch;
 using Modulith.Ingestion.EventLog;
 using Modulith.SharedKernel.Storage;
 using Orleans.TestingHost;
@@ -39,7 +40,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             services.AddSingleton(TimeProvider.System);
             services.AddSingleton(_ => new Database(Options));
             services.AddSingleton<EventLogStore>();
-            services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<EventLogStore>());
+            services.AddSingleton<IEventLog, EventLogAccess>();
             services.AddSingleton<CustomerDirectoryStore>();
             services.AddSingleton<IdentityResolver>();
             services.AddOptions<CustomersOptions>();
