@@ -33,23 +33,71 @@ public sealed class IngestionOptions
     public int ConcurrentDrains { get; set; } = 2;
 
     /// <summary>
-    /// Ingestion counts as busy while at least this many of its HTTP requests are in flight; dispatch then yields to it
-    /// (one drain at a time, pausing between drains). 0 turns the yielding off.
+    /// Ingestion counts as busy while at least this many of its HTTP requests are in flight on average over about the
+    /// last second; dispatch then yields to it (one drain at a time, pausing between drains). 0 turns the yielding off.
     /// </summary>
     public int BusyAtConcurrentRequests { get; set; } = 4;
 }
 
-/// <summary>How busy ingestion is right now: its HTTP requests in flight.</summary>
-internal sealed class IngestionPressure(IOptions<IngestionOptions> options)
+/// <summary>
+/// How busy ingestion is: its HTTP requests in flight, averaged over about the last second (exponentially, weighted
+/// by time). A steady stream of requests counts, a moment's pile-up behind a pause (a collection, a slow commit) does not.
+/// </summary>
+internal sealed class IngestionPressure(IOptions<IngestionOptions> options, TimeProvider clock)
 {
+    private const double SmoothingSeconds = 1.0;
+    private readonly Lock _gate = new();
     private int _inFlight;
+    private double _average;
+    private long _updated = clock.GetTimestamp();
 
-    /// <summary>True while ingestion has at least <see cref="IngestionOptions.BusyAtConcurrentRequests"/> requests in flight.</summary>
-    public bool IsBusy => options.Value.BusyAtConcurrentRequests > 0 && Volatile.Read(ref _inFlight) >= options.Value.BusyAtConcurrentRequests;
+    /// <summary>
+    /// True while, on average and rounded, at least <see cref="IngestionOptions.BusyAtConcurrentRequests"/> requests
+    /// have been in flight.
+    /// </summary>
+    public bool IsBusy
+    {
+        get
+        {
+            var busyAt = options.Value.BusyAtConcurrentRequests;
+            if (busyAt <= 0)
+            {
+                return false;
+            }
 
-    public void RequestStarted() => Interlocked.Increment(ref _inFlight);
+            lock (_gate)
+            {
+                Advance();
+                return _average >= busyAt - 0.5;
+            }
+        }
+    }
 
-    public void RequestFinished() => Interlocked.Decrement(ref _inFlight);
+    public void RequestStarted()
+    {
+        lock (_gate)
+        {
+            Advance();
+            _inFlight++;
+        }
+    }
+
+    public void RequestFinished()
+    {
+        lock (_gate)
+        {
+            Advance();
+            _inFlight--;
+        }
+    }
+
+    private void Advance()
+    {
+        var now = clock.GetTimestamp();
+        var keep = Math.Exp(-clock.GetElapsedTime(_updated, now).TotalSeconds / SmoothingSeconds);
+        _average = _inFlight + ((_average - _inFlight) * keep);
+        _updated = now;
+    }
 }
 
 /// <summary>Thrown when the appender's queue is full: the caller answers 429.</summary>

@@ -56,28 +56,57 @@ public sealed class DispatchThrottleTests
     }
 
     [Fact]
-    public void Ingestion_is_busy_from_the_configured_number_of_requests_in_flight()
+    public void Ingestion_is_busy_once_the_configured_number_of_requests_stays_in_flight_and_quiet_soon_after_they_finish()
     {
-        var (_, pressure, _) = Create(concurrentDrains: 2, busyAt: 2, requestsInFlight: 1);
+        var (_, pressure, clock) = Create(concurrentDrains: 2, busyAt: 2, requestsInFlight: 1);
         Assert.False(pressure.IsBusy);
 
         pressure.RequestStarted();
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.False(pressure.IsBusy);
+        clock.Advance(TimeSpan.FromSeconds(2));
         Assert.True(pressure.IsBusy);
 
         pressure.RequestFinished();
+        pressure.RequestFinished();
+        clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.False(pressure.IsBusy);
+    }
+
+    [Fact]
+    public void A_moments_pile_up_of_requests_does_not_make_ingestion_busy()
+    {
+        var (_, pressure, clock) = Create(concurrentDrains: 2, busyAt: 4, requestsInFlight: 0);
+
+        // Twenty requests that queued behind a 50 ms pause, then finished: a steady stream at 5,000 events/s in batches
+        // of 50 looks like this now and then, and dispatch should not give up its pace for it.
+        for (var i = 0; i < 20; i++)
+        {
+            pressure.RequestStarted();
+        }
+
+        clock.Advance(TimeSpan.FromMilliseconds(50));
+        Assert.False(pressure.IsBusy);
+        for (var i = 0; i < 20; i++)
+        {
+            pressure.RequestFinished();
+        }
+
         Assert.False(pressure.IsBusy);
     }
 
     private static (DispatchThrottle Throttle, IngestionPressure Pressure, FakeTimeProvider Clock) Create(int concurrentDrains, int busyAt, int requestsInFlight)
     {
         var options = Options.Create(new IngestionOptions { ConcurrentDrains = concurrentDrains, BusyAtConcurrentRequests = busyAt });
-        var pressure = new IngestionPressure(options);
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-22T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var pressure = new IngestionPressure(options, clock);
         for (var i = 0; i < requestsInFlight; i++)
         {
             pressure.RequestStarted();
         }
 
-        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-22T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        // The requests have been in flight for a while: the average has caught up with them.
+        clock.Advance(TimeSpan.FromSeconds(10));
         return (new DispatchThrottle(options, pressure, clock), pressure, clock);
     }
 
