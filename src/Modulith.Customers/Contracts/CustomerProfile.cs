@@ -140,7 +140,8 @@ public interface ICustomerPrivacy
 {
     /// <summary>
     /// Erases a person's data: profile traits, identities, consents, touchpoints, the stored events' payloads (also of
-    /// events not applied yet) and the search entry, also of the profiles merged into it; anonymous counts stay. Idempotent. Null when there is no such customer.
+    /// events not applied yet) and the search entry, also of the profiles merged into it; anonymous counts stay.
+    /// Idempotent. Null when there is no such customer.
     /// </summary>
     Task<CustomerErasure?> EraseAsync(string workspaceId, string customerId, CancellationToken cancellationToken = default);
 }
