@@ -29,7 +29,7 @@ internal sealed partial class CustomerEraser(
         // The person's events that dispatch has not applied yet would otherwise start a new profile after this one is
         // gone; they are erased first, and a drain that already read one is waited for, so the profile erasure covers it.
         var known = state.Identities.Concat(state.Merges.SelectMany(m => m.SourceIdentities)).Select(i => $"{i.Kind}:{i.Value}").ToList();
-        var events = await eventLog.EraseUnattributedEventsAsync(workspaceId, IdsOf(known, IdentityKey.UserId), IdsOf(known, IdentityKey.AnonymousId), cancellationToken);
+        var events = await eventLog.EraseUnattributedEventsAsync(workspaceId, IdsOf(known, IdentityKey.UserId), IdsOf(known, IdentityKey.AnonymousId), IdsOf(known, IdentityKey.Email), cancellationToken);
 
         var profiles = new List<string> { state.Id };
         var identities = new HashSet<string>(StringComparer.Ordinal);
@@ -46,7 +46,7 @@ internal sealed partial class CustomerEraser(
         }
 
         events += await eventLog.EraseCustomerEventsAsync(workspaceId, profiles, cancellationToken);
-        events += await eventLog.EraseUnattributedEventsAsync(workspaceId, IdsOf(identities, IdentityKey.UserId), IdsOf(identities, IdentityKey.AnonymousId), cancellationToken);
+        events += await eventLog.EraseUnattributedEventsAsync(workspaceId, IdsOf(identities, IdentityKey.UserId), IdsOf(identities, IdentityKey.AnonymousId), IdsOf(identities, IdentityKey.Email), cancellationToken);
         await directory.DeleteAsync(workspaceId, profiles, cancellationToken);
         await Task.WhenAll(_observers.Select(o => o.OnErasedAsync(workspaceId, profiles, cancellationToken)));
         LogErased(workspaceId, state.Id, profiles.Count, identities.Count, events);

@@ -20,9 +20,10 @@ internal sealed class EventLogAccess(EventLogStore store, IGrainFactory grains) 
     public Task<int> EraseCustomerEventsAsync(string workspaceId, IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken) =>
         store.EraseCustomerEventsAsync(workspaceId, customerIds, cancellationToken);
 
-    public async Task<int> EraseUnattributedEventsAsync(string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, CancellationToken cancellationToken)
+    public async Task<int> EraseUnattributedEventsAsync(
+        string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, IReadOnlyCollection<string> emails, CancellationToken cancellationToken)
     {
-        var (erased, pendingPartitions) = await store.EraseUnattributedEventsAsync(workspaceId, userIds, anonymousIds, cancellationToken);
+        var (erased, pendingPartitions) = await store.EraseUnattributedEventsAsync(workspaceId, userIds, anonymousIds, emails, cancellationToken);
 
         // A drain that read one of these events before the erasure applies it as it was read; wait for it.
         await Task.WhenAll(pendingPartitions.Select(p => grains.GetGrain<IEventPartitionGrain>(p).AwaitDrainUnderWayAsync()));

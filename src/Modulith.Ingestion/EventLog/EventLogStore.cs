@@ -360,25 +360,40 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
 
     /// <summary>
     /// Erases, in place, the events not attributed to a profile (parked, or still waiting for dispatch) that carry one
-    /// of the ids. Answers how many, and the partitions where some were still waiting.
+    /// of the ids, or one of the emails anywhere in the payload (as a JSON string, in any letter case). Answers how
+    /// many, and the partitions where some were still waiting.
     /// </summary>
     public async Task<(int Erased, IReadOnlySet<int> PendingPartitions)> EraseUnattributedEventsAsync(
-        string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, CancellationToken cancellationToken)
+        string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, IReadOnlyCollection<string> emails,
+        CancellationToken cancellationToken)
     {
+        if (userIds.Count + anonymousIds.Count + emails.Count == 0)
+        {
+            return (0, new HashSet<int>());
+        }
+
         var erased = 0;
         var partitions = new HashSet<int>();
-        var ids = userIds.Concat(anonymousIds).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var (column, values) in new[] { ("user_id", userIds.ToList()), ("anonymous_id", anonymousIds.ToList()), ("previous_id", ids) })
-        {
-            if (values.Count == 0)
-            {
-                continue;
-            }
 
+        // Both kinds are reached without reading the workspace's whole log: the ones still waiting through the partial
+        // index of pending rows (the workspace is compared as an expression so that the planner does not prefer the
+        // workspace's indexes), the parked ones through parked_events.
+        foreach (var rows in new[] { "dispatched = 0 AND workspace_id || '' = @ws", "dispatched = 2 AND seq IN (SELECT seq FROM parked_events WHERE workspace_id = @ws)" })
+        {
             await using var connection = await database.OpenForWriteAsync(cancellationToken);
-            await using var command = connection.CommandWithList(
-                "UPDATE events SET payload = '{\"erased\":true}', user_id = NULL, anonymous_id = NULL, previous_id = NULL " +
-                $"WHERE workspace_id = @ws AND dispatched IN (0, 2) AND {column} IN (@list) RETURNING partition, dispatched", values).With("ws", workspaceId);
+            await using var command = connection.Command(string.Empty).With("ws", workspaceId);
+            var allIds = userIds.Concat(anonymousIds).Distinct(StringComparer.Ordinal).ToList();
+            var matches = string.Join(" OR ",
+                $"user_id IN ({Parameters(command, "u", userIds)})",
+                $"anonymous_id IN ({Parameters(command, "a", anonymousIds)})",
+                $"previous_id IN ({Parameters(command, "p", allIds)})",
+                string.Join(" OR ", emails.Select((email, i) =>
+                {
+                    command.With("e" + i.ToString(CultureInfo.InvariantCulture), "%\"" + EscapeLike(email.ToLowerInvariant()) + "\"%");
+                    return $"LOWER(payload) LIKE @e{i.ToString(CultureInfo.InvariantCulture)} ESCAPE '\\'";
+                }).DefaultIfEmpty("1 = 0")));
+            command.CommandText = "UPDATE events SET payload = '{\"erased\":true}', user_id = NULL, anonymous_id = NULL, previous_id = NULL " +
+                $"WHERE {rows} AND ({matches}) RETURNING partition, dispatched";
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -391,6 +406,20 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         }
 
         return (erased, partitions);
+
+        static string Parameters(DbCommand command, string prefix, IEnumerable<string> values)
+        {
+            var names = values.Select((value, i) =>
+            {
+                var name = "@" + prefix + i.ToString(CultureInfo.InvariantCulture);
+                command.With(name, value);
+                return name;
+            }).ToList();
+            return names.Count == 0 ? "NULL" : string.Join(", ", names);
+        }
+
+        static string EscapeLike(string value) =>
+            value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
     }
 
     internal static (long Ts, long Seq) ParseCursor(string? cursor)

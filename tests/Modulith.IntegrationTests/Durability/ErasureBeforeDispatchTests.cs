@@ -22,13 +22,16 @@ public sealed class ErasureBeforeDispatchTests
             ? TestHost.StartSqlite()
             : TestHost.StartPostgres(await Postgres.CreateDatabaseAsync(), "erase-" + Guid.NewGuid().ToString("N")[..8]);
         var visitor = "erase-pending-" + Guid.NewGuid().ToString("N")[..8];
-        await host.SendOkAsync("/v1/identify", $$$"""{"anonymousId":"{{{visitor}}}","messageId":"{{{visitor}}}-1","traits":{"email":"{{{visitor}}}@example.com"}}""");
+        var email = $"first_{visitor}@example.com";
+        await host.SendOkAsync("/v1/identify", $$$"""{"anonymousId":"{{{visitor}}}","messageId":"{{{visitor}}}-1","traits":{"email":"{{{email}}}"}}""");
         await host.DrainAsync();
         var customerId = (await host.FindCustomerAsync("anonymousId=" + visitor))!;
 
         // The same visitor's next identify, committed to the log but not applied: a partition drains when it is nudged,
         // and a row written straight into the log nudges nobody (the one-minute reminder aside).
         var laterEmail = $"later-{visitor}@example.com";
+        // And an identify from a new device that names the person only by their email, written in capitals.
+        var newDevice = "device-" + visitor;
         await using (var connection = await host.Services.GetRequiredService<Database>().OpenForWriteAsync())
         {
             await using var insert = connection.Command("""
@@ -36,21 +39,33 @@ public sealed class ErasureBeforeDispatchTests
                 SELECT workspace_id, @m2, partition, type, name, user_id, anonymous_id, previous_id, ts + 1, received + 1,
                        REPLACE(REPLACE(payload, @m1, @m2), @email, @later)
                 FROM events WHERE message_id = @m1
-                """).With("m1", visitor + "-1").With("m2", visitor + "-2").With("email", visitor + "@example.com").With("later", laterEmail);
+                """).With("m1", visitor + "-1").With("m2", visitor + "-2").With("email", email).With("later", laterEmail);
             Assert.Equal(1, await insert.ExecuteNonQueryAsync());
+            await using var fromNewDevice = connection.Command("""
+                INSERT INTO events (workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload)
+                SELECT workspace_id, @m3, partition, type, name, user_id, @deviceId, previous_id, ts + 2, received + 2,
+                       REPLACE(REPLACE(REPLACE(payload, @m1, @m3), @visitor, @device), @email, @capitals)
+                FROM events WHERE message_id = @m1
+                """).With("m1", visitor + "-1").With("m3", visitor + "-3").With("visitor", "\"" + visitor + "\"").With("device", "\"" + newDevice + "\"").With("deviceId", newDevice)
+                .With("email", "\"" + email + "\"").With("capitals", "\"" + email.ToUpperInvariant() + "\"");
+            Assert.Equal(1, await fromNewDevice.ExecuteNonQueryAsync());
         }
 
         var admin = host.Admin();
         using (var erase = await admin.PostAsync($"/api/customers/{customerId}/erase", null))
         {
             Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
-            Assert.Equal(2, (await erase.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventsErased").GetInt32());
+            Assert.Equal(3, (await erase.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventsErased").GetInt32());
         }
 
         await using (var connection = await host.Services.GetRequiredService<Database>().OpenAsync())
         {
-            await using var select = connection.Command("SELECT payload FROM events WHERE message_id = @m").With("m", visitor + "-2");
-            Assert.DoesNotContain(laterEmail, (string)(await select.ExecuteScalarAsync())!);
+            await using var select = connection.Command("SELECT payload FROM events WHERE message_id IN (@m2, @m3)").With("m2", visitor + "-2").With("m3", visitor + "-3");
+            await using var reader = await select.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                Assert.DoesNotContain("example.com", reader.GetString(0), StringComparison.OrdinalIgnoreCase);
+            }
         }
 
         // Dispatch then passes over the erased event: nothing pending, nothing parked, nobody found.
@@ -59,7 +74,8 @@ public sealed class ErasureBeforeDispatchTests
         Assert.Equal(0, status.GetProperty("pending").GetInt64());
         Assert.Equal(0, status.GetProperty("parked").GetInt64());
         Assert.Null(await host.FindCustomerAsync("anonymousId=" + visitor));
+        Assert.Null(await host.FindCustomerAsync("anonymousId=" + newDevice));
         Assert.Null(await host.FindCustomerAsync("email=" + Uri.EscapeDataString(laterEmail)));
-        Assert.Null(await host.FindCustomerAsync("email=" + Uri.EscapeDataString(visitor + "@example.com")));
+        Assert.Null(await host.FindCustomerAsync("email=" + Uri.EscapeDataString(email)));
     }
 }
