@@ -54,7 +54,8 @@ public sealed class CrashRecoveryTests
             await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (body, token) =>
             {
                 using var response = await client.PostAsync("/v1/batch", new StringContent(body, Encoding.UTF8, "application/json"), token);
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.True(response.StatusCode == HttpStatusCode.OK,
+                    $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(token)}\nThe silo's output:\n{victim.Output}");
             });
             victim.Kill();
         }
