@@ -374,6 +374,8 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
 
         var erased = 0;
         var partitions = new HashSet<int>();
+        var allIds = userIds.Concat(anonymousIds).Distinct(StringComparer.Ordinal).ToList();
+        var emailPatterns = emails.Select(email => "%\"" + EscapeLike(email.ToLowerInvariant()) + "\"%").ToList();
 
         // Both kinds are reached without reading the workspace's whole log: the ones still waiting through the partial
         // index of pending rows (the workspace is compared as an expression so that the planner does not prefer the
@@ -382,15 +384,15 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         {
             await using var connection = await database.OpenForWriteAsync(cancellationToken);
             await using var command = connection.Command(string.Empty).With("ws", workspaceId);
-            var allIds = userIds.Concat(anonymousIds).Distinct(StringComparer.Ordinal).ToList();
             var matches = string.Join(" OR ",
-                $"user_id IN ({Parameters(command, "u", userIds)})",
-                $"anonymous_id IN ({Parameters(command, "a", anonymousIds)})",
-                $"previous_id IN ({Parameters(command, "p", allIds)})",
-                string.Join(" OR ", emails.Select((email, i) =>
+                $"user_id IN ({command.WithList("u", userIds)})",
+                $"anonymous_id IN ({command.WithList("a", anonymousIds)})",
+                $"previous_id IN ({command.WithList("p", allIds)})",
+                string.Join(" OR ", emailPatterns.Select((pattern, i) =>
                 {
-                    command.With("e" + i.ToString(CultureInfo.InvariantCulture), "%\"" + EscapeLike(email.ToLowerInvariant()) + "\"%");
-                    return $"LOWER(payload) LIKE @e{i.ToString(CultureInfo.InvariantCulture)} ESCAPE '\\'";
+                    var name = "e" + i.ToString(CultureInfo.InvariantCulture);
+                    command.With(name, pattern);
+                    return $"LOWER(payload) LIKE @{name} ESCAPE '\\'";
                 }).DefaultIfEmpty("1 = 0")));
             command.CommandText = "UPDATE events SET payload = '{\"erased\":true}', user_id = NULL, anonymous_id = NULL, previous_id = NULL " +
                 $"WHERE {rows} AND ({matches}) RETURNING partition, dispatched";
@@ -406,17 +408,6 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         }
 
         return (erased, partitions);
-
-        static string Parameters(DbCommand command, string prefix, IEnumerable<string> values)
-        {
-            var names = values.Select((value, i) =>
-            {
-                var name = "@" + prefix + i.ToString(CultureInfo.InvariantCulture);
-                command.With(name, value);
-                return name;
-            }).ToList();
-            return names.Count == 0 ? "NULL" : string.Join(", ", names);
-        }
 
         static string EscapeLike(string value) =>
             value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);

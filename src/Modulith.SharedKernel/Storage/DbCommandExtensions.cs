@@ -20,14 +20,26 @@ public static class DbCommandExtensions
     /// </summary>
     public static DbCommand CommandWithList(this DbConnection connection, string sql, IReadOnlyList<string> values, DbTransaction? transaction = null)
     {
-        var names = Enumerable.Range(0, values.Count).Select(i => "@list" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        var command = connection.Command(sql.Replace("@list", string.Join(", ", names), StringComparison.Ordinal), transaction);
-        for (var i = 0; i < values.Count; i++)
+        var command = connection.Command(string.Empty, transaction);
+        command.CommandText = sql.Replace("@list", command.WithList("list", values), StringComparison.Ordinal);
+        return command;
+    }
+
+    /// <summary>
+    /// Adds one parameter per value (<c>@{prefix}0, @{prefix}1, ...</c>) and answers the text that stands for them in
+    /// <c>IN (...)</c>; with no values it is <c>NULL</c>, which matches nothing.
+    /// </summary>
+    public static string WithList(this DbCommand command, string prefix, IEnumerable<string> values)
+    {
+        var names = new List<string>();
+        foreach (var value in values)
         {
-            command.With(names[i], values[i]);
+            var name = "@" + prefix + names.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            command.With(name, value);
+            names.Add(name);
         }
 
-        return command;
+        return names.Count == 0 ? "NULL" : string.Join(", ", names);
     }
 
     /// <summary>Adds a named parameter (<c>@name</c> in the SQL; the <c>@</c> may be omitted); null becomes <see cref="DBNull"/>.</summary>

@@ -29,13 +29,7 @@ public sealed class OutboxRestartTests
         }));
         await using var _ = receiver;
         var data = Path.Combine(Path.GetTempPath(), "modulith-outbox-" + Guid.NewGuid().ToString("N"));
-        var settings = new Dictionary<string, string?>
-        {
-            ["Modulith:Bootstrap:AdminKey"] = "mk_outbox_" + Guid.NewGuid().ToString("N"),
-            ["Modulith:Bootstrap:WriteKey"] = "wk_outbox_" + Guid.NewGuid().ToString("N"),
-            ["Modulith:Plugins:Directory"] = PluginHostFixture.BuiltPluginsFolder(),
-            ["Modulith:Messaging:PollInterval"] = "00:00:00.100",
-        };
+        var settings = TestHost.KeySettingsWithChannels("outbox");
 
         string instance, id;
         await using (var host = TestHost.StartSqlite(data, settings))

@@ -145,11 +145,7 @@ public sealed class ParkedEventTests
     /// <summary>Starts a host, and later the same host again on the same store with the same keys.</summary>
     private static async Task<(Func<TestHost> Start, Func<TestHost> Restart)> HostsAsync(string mode)
     {
-        var keys = new Dictionary<string, string?>
-        {
-            ["Modulith:Bootstrap:AdminKey"] = "mk_test_admin_" + Guid.NewGuid().ToString("N"),
-            ["Modulith:Bootstrap:WriteKey"] = "wk_test_write_" + Guid.NewGuid().ToString("N"),
-        };
+        var keys = TestHost.KeySettings("parked");
         if (mode == "sqlite")
         {
             var directory = Path.Combine(Path.GetTempPath(), "modulith-test-" + Guid.NewGuid().ToString("N"));

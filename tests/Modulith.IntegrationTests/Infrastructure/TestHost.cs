@@ -41,6 +41,22 @@ public sealed class TestHost : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
+    /// <summary>Fresh bootstrap keys as settings: a host started again on the same store, or a second silo, uses the same keys.</summary>
+    public static Dictionary<string, string?> KeySettings(string name) => new()
+    {
+        ["Modulith:Bootstrap:AdminKey"] = $"mk_{name}_" + Guid.NewGuid().ToString("N"),
+        ["Modulith:Bootstrap:WriteKey"] = $"wk_{name}_" + Guid.NewGuid().ToString("N"),
+    };
+
+    /// <summary><see cref="KeySettings"/>, with the built connector plugins loaded and the outbox polling at the given interval.</summary>
+    public static Dictionary<string, string?> KeySettingsWithChannels(string name, string pollInterval = "00:00:00.100")
+    {
+        var settings = KeySettings(name);
+        settings["Modulith:Plugins:Directory"] = Connectors.PluginHostFixture.BuiltPluginsFolder();
+        settings["Modulith:Messaging:PollInterval"] = pollInterval;
+        return settings;
+    }
+
     /// <summary>Starts a host on the embedded SQLite store (a fresh data directory unless one is given).</summary>
     public static TestHost StartSqlite(string? dataDirectory = null, IDictionary<string, string?>? settings = null)
     {

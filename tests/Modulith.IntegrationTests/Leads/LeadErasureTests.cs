@@ -16,11 +16,7 @@ public sealed class LeadErasureTests
     public async Task Erasing_a_customer_removes_the_persons_data_from_their_lead_and_segment_facts_and_keeps_the_stage()
     {
         var data = Path.Combine(Path.GetTempPath(), "modulith-erasure-" + Guid.NewGuid().ToString("N"));
-        await using var host = TestHost.StartSqlite(data, new Dictionary<string, string?>
-        {
-            ["Modulith:Bootstrap:AdminKey"] = "mk_erasure_" + Guid.NewGuid().ToString("N"),
-            ["Modulith:Bootstrap:WriteKey"] = "wk_erasure_" + Guid.NewGuid().ToString("N"),
-        });
+        await using var host = TestHost.StartSqlite(data, TestHost.KeySettings("erasure"));
         var admin = host.Admin();
         await CreateRepAsync(admin, new { id = "bob", name = "Bob" });
         var visitor = "visitor-" + Guid.NewGuid().ToString("N")[..8];

@@ -18,13 +18,7 @@ public sealed class LeadSlaTests
         await using var _ = receiver;
 
         var data = Path.Combine(Path.GetTempPath(), "modulith-sla-" + Guid.NewGuid().ToString("N"));
-        var settings = new Dictionary<string, string?>
-        {
-            ["Modulith:Bootstrap:AdminKey"] = "mk_sla_" + Guid.NewGuid().ToString("N"),
-            ["Modulith:Bootstrap:WriteKey"] = "wk_sla_" + Guid.NewGuid().ToString("N"),
-            ["Modulith:Plugins:Directory"] = PluginHostFixture.BuiltPluginsFolder(),
-            ["Modulith:Messaging:PollInterval"] = "00:00:00.100",
-        };
+        var settings = TestHost.KeySettingsWithChannels("sla");
         string slow, contacted;
         DateTimeOffset startedAt, dueAt;
         await using (var host = TestHost.StartSqlite(data, settings))

@@ -17,13 +17,7 @@ public sealed class LeadsOnPostgresTests
         await using var _ = receiver;
 
         var database = await Postgres.CreateDatabaseAsync();
-        var settings = new Dictionary<string, string?>
-        {
-            ["Modulith:Bootstrap:AdminKey"] = "mk_pg_leads_" + Guid.NewGuid().ToString("N"),
-            ["Modulith:Bootstrap:WriteKey"] = "wk_pg_leads_" + Guid.NewGuid().ToString("N"),
-            ["Modulith:Plugins:Directory"] = PluginHostFixture.BuiltPluginsFolder(),
-            ["Modulith:Messaging:PollInterval"] = "00:00:00.100",
-        };
+        var settings = TestHost.KeySettingsWithChannels("pg_leads");
         var first = TestHost.StartPostgres(database, "pg-leads", settings);
         await using var second = TestHost.StartPostgres(database, "pg-leads", settings);
         string leadId;

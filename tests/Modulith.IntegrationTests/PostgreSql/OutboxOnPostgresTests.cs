@@ -26,13 +26,7 @@ public sealed class OutboxOnPostgresTests
         await using var _ = receiver;
 
         var database = await Postgres.CreateDatabaseAsync();
-        var settings = new Dictionary<string, string?>
-        {
-            ["Modulith:Bootstrap:AdminKey"] = "mk_pg_outbox_" + Guid.NewGuid().ToString("N"),
-            ["Modulith:Bootstrap:WriteKey"] = "wk_pg_outbox_" + Guid.NewGuid().ToString("N"),
-            ["Modulith:Plugins:Directory"] = PluginHostFixture.BuiltPluginsFolder(),
-            ["Modulith:Messaging:PollInterval"] = "00:00:00.050",
-        };
+        var settings = TestHost.KeySettingsWithChannels("pg_outbox", "00:00:00.050");
         await using var first = TestHost.StartPostgres(database, "pg-outbox", settings);
         await using var second = TestHost.StartPostgres(database, "pg-outbox", settings);
 

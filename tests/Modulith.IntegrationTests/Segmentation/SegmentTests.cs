@@ -214,11 +214,7 @@ public sealed class SegmentTests(SqliteHostFixture fixture) : IClassFixture<Sqli
     public async Task A_time_based_exit_comes_due_while_the_host_is_down_and_happens_after_the_restart()
     {
         var data = Path.Combine(Path.GetTempPath(), "modulith-segments-" + Guid.NewGuid().ToString("N"));
-        var settings = new Dictionary<string, string?>
-        {
-            ["Modulith:Bootstrap:AdminKey"] = "mk_seg_" + Guid.NewGuid().ToString("N"),
-            ["Modulith:Bootstrap:WriteKey"] = "wk_seg_" + Guid.NewGuid().ToString("N"),
-        };
+        var settings = TestHost.KeySettings("seg");
         DateTimeOffset viewedAt;
         string id;
         await using (var host = TestHost.StartSqlite(data, settings))
