@@ -21,14 +21,15 @@ static async Task<int> RunBaseline(string[] args)
     return 0;
 }
 
-// load URL WRITE_KEY SECONDS CONCURRENCY [batch]: drive a running host (for profiling and ad-hoc runs).
+// load URL WRITE_KEY SECONDS CONCURRENCY [single|batch] [WARMUP_SECONDS]: drive a running host (for profiling and ad-hoc runs).
 static async Task<int> RunLoad(string[] args)
 {
     var seconds = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
     var concurrency = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
     var requests = args.Length > 4 && args[4] == "batch" ? LoadRunner.Batches(3, 4_000, 100) : LoadRunner.SingleMessages(3, 400_000);
-    var result = await LoadRunner.RunAsync(new Uri(args[0]), args[1], requests, concurrency, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(2));
-    Console.WriteLine($"{result.EventsPerSecond:N0} events/s, p50 {result.Percentile(0.5):N1} ms, p99 {result.Percentile(0.99):N1} ms, failures {result.Failures}");
+    var warmup = args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 2;
+    var result = await LoadRunner.RunAsync(new Uri(args[0]), args[1], requests, concurrency, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup));
+    Console.WriteLine($"{result.EventsPerSecond:N0} events/s, p50 {result.Percentile(0.5):N1} ms, p99 {result.Percentile(0.99):N1} ms, failures {result.Failures}, load generator {result.ClientMicrosecondsPerEvent:N1} µs CPU per event");
     return 0;
 }
 

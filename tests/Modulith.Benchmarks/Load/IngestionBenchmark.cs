@@ -35,21 +35,22 @@ public static class IngestionBenchmark
         LoadRunner.Result baseline;
         await using (var server = await ServerProcess.StartBaselineAsync())
         {
-            baseline = await LoadRunner.RunAsync(server.Address, writeKey, singles, concurrency, duration, warmup);
+            baseline = await LoadRunner.RunAsync(server.Address, writeKey, singles, concurrency, duration, warmup, () => server.ProcessorTime);
         }
 
         LoadRunner.Result single;
         LoadRunner.Result batchedSqlite;
+        LoadRunner.Result? batchedPostgres = null;
         var dataDirectory = Path.Combine(Path.GetTempPath(), "modulith-bench-" + Guid.NewGuid().ToString("N"));
         await using (var host = await ServerProcess.StartModulithAsync(Embedded(dataDirectory, writeKey)))
         {
-            single = await LoadRunner.RunAsync(host.Address, writeKey, singles, concurrency, duration, warmup);
+            single = await LoadRunner.RunAsync(host.Address, writeKey, singles, concurrency, duration, warmup, () => host.ProcessorTime);
         }
 
         double dispatchRate;
         await using (var host = await ServerProcess.StartModulithAsync(Embedded(dataDirectory + "-batch", writeKey)))
         {
-            batchedSqlite = await LoadRunner.RunAsync(host.Address, writeKey, batches, Math.Min(concurrency, 8), duration, warmup);
+            batchedSqlite = await LoadRunner.RunAsync(host.Address, writeKey, batches, Math.Min(concurrency, 8), duration, warmup, () => host.ProcessorTime);
             dispatchRate = await DispatchRateAsync(Path.Combine(dataDirectory + "-batch", "modulith.db"));
         }
 
@@ -66,7 +67,6 @@ public static class IngestionBenchmark
         if (postgres is not null)
         {
             var database = await CreateDatabaseAsync(postgres);
-            LoadRunner.Result batchedPostgres;
             await using (var host = await ServerProcess.StartModulithAsync(new Dictionary<string, string>
             {
                 ["Modulith__Storage__Provider"] = "PostgreSql",
@@ -75,12 +75,25 @@ public static class IngestionBenchmark
                 ["Modulith__Bootstrap__WriteKey"] = writeKey,
             }))
             {
-                batchedPostgres = await LoadRunner.RunAsync(host.Address, writeKey, batches, Math.Min(concurrency, 8), duration, warmup);
+                batchedPostgres = await LoadRunner.RunAsync(host.Address, writeKey, batches, Math.Min(concurrency, 8), duration, warmup, () => host.ProcessorTime);
             }
 
             var copy = await DurableBaselines.PostgresCopyAsync(database, baselineRows);
             Report($"| Batched durable events, PostgreSQL, {batchSize}/batch (events/s) | {batchedPostgres.EventsPerSecond:N0} (p99 {batchedPostgres.Percentile(0.99):N1} ms per batch) | PostgreSQL binary COPY of the same rows: {copy:N0} rows/s | {batchedPostgres.EventsPerSecond / copy:P0} |");
             Report($"| Batched durable events, embedded SQLite vs PostgreSQL COPY | {batchedSqlite.EventsPerSecond:N0} | {copy:N0} | {batchedSqlite.EventsPerSecond / copy:P0} |");
+        }
+
+        // The rates above move with this machine's speed from run to run; the CPU each event costs the server, far less.
+        Report("");
+        Report("| CPU per event during the measurement (µs) | Server process | Load generator |");
+        Report("|---|---|---|");
+        void Cpu(string name, LoadRunner.Result result) => Report($"| {name} | {result.ServerMicrosecondsPerEvent:N1} | {result.ClientMicrosecondsPerEvent:N1} |");
+        Cpu("Bare Kestrel + JSON parse, 1 per request", baseline);
+        Cpu("Modulith, single events (dispatch running beside)", single);
+        Cpu($"Modulith, batched, embedded SQLite, {batchSize}/batch", batchedSqlite);
+        if (batchedPostgres is not null)
+        {
+            Cpu($"Modulith, batched, PostgreSQL, {batchSize}/batch (PostgreSQL's own CPU not counted)", batchedPostgres);
         }
 
         Report("");

@@ -10,9 +10,20 @@ namespace Modulith.Benchmarks.Load;
 /// <summary>Closed-loop HTTP load: N concurrent senders, each posting its next request as soon as the previous is answered.</summary>
 public static class LoadRunner
 {
-    public sealed record Result(long Requests, long Events, long Failures, double Seconds, double[] LatenciesMs)
+    /// <summary>
+    /// A measured run. <paramref name="ServerCpu"/> is the server process's CPU time during the measurement (zero when not
+    /// known), <paramref name="ClientCpu"/> the load generator's own: rates move with this machine's speed from run to run,
+    /// CPU per event much less.
+    /// </summary>
+    public sealed record Result(long Requests, long Events, long Failures, double Seconds, double[] LatenciesMs, TimeSpan ServerCpu = default, TimeSpan ClientCpu = default)
     {
         public double EventsPerSecond => Events / Seconds;
+
+        /// <summary>The server's CPU time per event accepted, in microseconds.</summary>
+        public double ServerMicrosecondsPerEvent => Events == 0 ? 0 : ServerCpu.TotalMicroseconds / Events;
+
+        /// <summary>The load generator's CPU time per event sent and accepted, in microseconds.</summary>
+        public double ClientMicrosecondsPerEvent => Events == 0 ? 0 : ClientCpu.TotalMicroseconds / Events;
 
         public double Percentile(double p) => LatenciesMs.Length == 0 ? 0 : LatenciesMs[Math.Min(LatenciesMs.Length - 1, (int)(p * LatenciesMs.Length))];
     }
@@ -58,7 +69,7 @@ public static class LoadRunner
         return batches;
     }
 
-    public static async Task<Result> RunAsync(Uri address, string writeKey, IReadOnlyList<(string Route, string Body, int Events)> requests, int concurrency, TimeSpan duration, TimeSpan warmup)
+    public static async Task<Result> RunAsync(Uri address, string writeKey, IReadOnlyList<(string Route, string Body, int Events)> requests, int concurrency, TimeSpan duration, TimeSpan warmup, Func<TimeSpan>? serverCpu = null)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         using var client = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
@@ -111,15 +122,19 @@ public static class LoadRunner
 
         var senders = Enumerable.Range(0, concurrency).Select(w => Task.Run(() => Sender(w))).ToArray();
         await Task.Delay(warmup);
+        using var self = Process.GetCurrentProcess();
+        var (serverStart, clientStart) = (serverCpu?.Invoke() ?? TimeSpan.Zero, self.TotalProcessorTime);
         measuring = true;
         var clock = Stopwatch.StartNew();
         var finished = Task.WhenAll(senders);
         await Task.WhenAny(finished, Task.Delay(duration));
         var seconds = clock.Elapsed.TotalSeconds;
         var (s, e) = (Interlocked.Read(ref sent), Interlocked.Read(ref events));
+        self.Refresh();
+        var (serverUsed, clientUsed) = ((serverCpu?.Invoke() ?? TimeSpan.Zero) - serverStart, self.TotalProcessorTime - clientStart);
         await stop.CancelAsync();
         await finished;
         var all = latencies.SelectMany(l => l).Order().ToArray();
-        return new Result(s, e, Interlocked.Read(ref failures), seconds, all);
+        return new Result(s, e, Interlocked.Read(ref failures), seconds, all, serverUsed, clientUsed);
     }
 }
