@@ -87,8 +87,9 @@ public sealed class CrashRecoveryTests
         environment["Modulith__Bootstrap__AdminKey"] = admin;
         environment["Modulith__Bootstrap__WriteKey"] = write;
         // The restarted server keeps its address, as a real one does; Orleans then retires the killed generation at once.
-        environment["Modulith__Cluster__SiloPort"] = TestHost.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        environment["Modulith__Cluster__GatewayPort"] = TestHost.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var ports = TestHost.FreePortsToBindAgain(2);
+        environment["Modulith__Cluster__SiloPort"] = ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        environment["Modulith__Cluster__GatewayPort"] = ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture);
         var run = Guid.NewGuid().ToString("N")[..6];
         var batches = Enumerable.Range(0, Batches).Select(b => BatchBody(run, b)).ToList();
         var expected = Expected();

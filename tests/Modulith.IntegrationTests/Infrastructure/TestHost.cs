@@ -99,6 +99,38 @@ public sealed class TestHost : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// Distinct free ports for listeners that a restarted process binds again. Not from the kernel's ephemeral range
+    /// (32768 and up on Linux), where any outgoing connection of any process may take one as its local port while the
+    /// listener is down (CI once saw this test's silo fail to bind its gateway: "Address already in use").
+    /// </summary>
+    public static int[] FreePortsToBindAgain(int count)
+    {
+        var held = new List<TcpListener>();
+        try
+        {
+            for (var attempt = 0; held.Count < count; attempt++)
+            {
+                var listener = new TcpListener(IPAddress.Any, Random.Shared.Next(20_000, 32_000));
+                try
+                {
+                    listener.Start();
+                    held.Add(listener);
+                }
+                catch (SocketException) when (attempt < 100)
+                {
+                    listener.Dispose();
+                }
+            }
+
+            return held.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        }
+        finally
+        {
+            held.ForEach(l => l.Dispose());
+        }
+    }
+
     /// <summary>Waits until every committed event has been applied to the grains.</summary>
     public Task DrainAsync() => Services.GetRequiredService<EventDispatch>().DrainAllAsync();
 
