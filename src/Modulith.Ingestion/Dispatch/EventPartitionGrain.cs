@@ -3,6 +3,7 @@ using Modulith.Ingestion.Contracts;
 using Modulith.Ingestion.EventLog;
 using Modulith.Ingestion.Segment;
 using Orleans.Concurrency;
+using Orleans.Runtime;
 
 namespace Modulith.Ingestion.Dispatch;
 
@@ -243,8 +244,9 @@ internal sealed partial class EventPartitionGrain(
     /// <summary>
     /// Applies the oldest pending events one at a time. An event that fails on its own again, while the store answers,
     /// is parked: set aside with the reason, still in the log, until an operator retries it
-    /// (<c>POST /api/ingestion/parked-events/retry</c>). While the store does not answer, nothing is parked and the
-    /// failure goes to the usual retry with backoff: then the store is at fault, not the event.
+    /// (<c>POST /api/ingestion/parked-events/retry</c>). While the store does not answer, or the cluster is moving the
+    /// grains of a silo that failed, nothing is parked and the failure goes to the usual retry with backoff: then the
+    /// store or the cluster is at fault, not the event.
     /// </summary>
     private async Task<int> DrainOneByOneAsync()
     {
@@ -286,7 +288,7 @@ internal sealed partial class EventPartitionGrain(
             }
             catch (Exception failure)
             {
-                if (!await parking.IsReachableAsync(CancellationToken.None))
+                if (ClusterFailures.IsTransient(failure) || !await parking.IsReachableAsync(CancellationToken.None))
                 {
                     throw;
                 }
@@ -311,6 +313,19 @@ internal sealed partial class EventPartitionGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatching partition {Partition} failed; retrying in {DelayMs} ms")]
     private partial void LogDispatchFailed(Exception exception, int partition, double delayMs);
+}
+
+/// <summary>Failures of the cluster rather than of an event: they pass once Orleans has moved a failed silo's grains.</summary>
+internal static class ClusterFailures
+{
+    /// <summary>True for a silo that is gone or unreachable and for a call that timed out, also inside other exceptions.</summary>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Any(IsTransient),
+        { InnerException: { } inner } => IsTransient(inner),
+        _ => false,
+    };
 }
 
 /// <summary>Drains every partition: at start (events committed before a crash) and on demand.</summary>
