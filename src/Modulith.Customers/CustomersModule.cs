@@ -18,6 +18,12 @@ public static class CustomersModule
     /// <summary>The grain storage provider name the host must configure for this module.</summary>
     public const string GrainStorage = "customers";
 
+    /// <summary>
+    /// Build-time JSON contracts of the state this module's grains store, for the host's grain-state serializer (the
+    /// stored JSON is the same as without them).
+    /// </summary>
+    public static System.Text.Json.Serialization.Metadata.IJsonTypeInfoResolver GrainStateJson => CustomerStateJson.Default;
+
     /// <summary>Adds the module's services and makes it the consumer of ingested events.</summary>
     public static IHostApplicationBuilder AddCustomers(this IHostApplicationBuilder builder)
     {

@@ -18,6 +18,12 @@ public static class LeadsModule
     /// <summary>The grain storage provider name the host must configure for this module.</summary>
     public const string GrainStorage = "leads";
 
+    /// <summary>
+    /// Build-time JSON contracts of the state this module's grains store, for the host's grain-state serializer (the
+    /// stored JSON is the same as without them).
+    /// </summary>
+    public static System.Text.Json.Serialization.Metadata.IJsonTypeInfoResolver GrainStateJson => Pipeline.LeadStateJson.Default;
+
     /// <summary>Adds the module's services; the module follows customers through <see cref="ICustomerActivityObserver"/>.</summary>
     public static IHostApplicationBuilder AddLeads(this IHostApplicationBuilder builder)
     {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Orleans.Storage;
 
 namespace Modulith.Host.Orleans;
@@ -12,7 +13,7 @@ namespace Modulith.Host.Orleans;
 /// <see cref="CompressFromBytes"/> bytes of JSON is stored zlib-compressed (docs/adr/0010-compressed-grain-state.md);
 /// reading accepts both forms, so rows written before compression, or below the threshold, stay readable.
 /// </summary>
-internal sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
+internal sealed class JsonGrainStorageSerializer(params IJsonTypeInfoResolver[] generated) : IGrainStorageSerializer
 {
     /// <summary>The size of JSON from which a state is stored compressed; smaller states stay readable in the database.</summary>
     public const int CompressFromBytes = 1_024;
@@ -20,11 +21,17 @@ internal sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
     // The first byte of a zlib stream (deflate, 32 KB window). JSON text never starts with it ('x').
     private const byte ZlibHeader = 0x78;
 
-    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    // The modules' build-time contracts (JsonSerializerContext) write their states without reflection, given these same
+    // settings; every other state goes through reflection. Both write the same JSON.
+    private readonly JsonSerializerOptions _options = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         IgnoreReadOnlyProperties = true,
+        TypeInfoResolver = JsonTypeInfoResolver.Combine([.. generated, new DefaultJsonTypeInfoResolver()]),
     };
+
+    /// <summary>The settings and contracts states are written with.</summary>
+    internal JsonSerializerOptions Options => _options;
 
     // Buffers kept per thread: serializing is synchronous, and a grain's state is written often. A buffer grown past
     // KeptBufferBytes by an unusually large state is let go instead of being kept for the thread's life.
@@ -42,10 +49,10 @@ internal sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
     public BinaryData Serialize<T>(T? input)
     {
         var json = t_json ??= new ArrayBufferWriter<byte>(16 * 1024);
-        var writer = t_writer ??= new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = Options.Encoder, Indented = Options.WriteIndented });
+        var writer = t_writer ??= new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = _options.Encoder, Indented = _options.WriteIndented });
         json.ResetWrittenCount();
         writer.Reset(json);
-        JsonSerializer.Serialize(writer, input, Options);
+        JsonSerializer.Serialize(writer, input, _options);
         writer.Flush();
         try
         {
@@ -88,10 +95,10 @@ internal sealed class JsonGrainStorageSerializer : IGrainStorageSerializer
 
         if (stored.Span[0] != ZlibHeader)
         {
-            return JsonSerializer.Deserialize<T>(stored.Span, Options)!;
+            return JsonSerializer.Deserialize<T>(stored.Span, _options)!;
         }
 
         using var zlib = new ZLibStream(input.ToStream(), CompressionMode.Decompress);
-        return JsonSerializer.Deserialize<T>(zlib, Options)!;
+        return JsonSerializer.Deserialize<T>(zlib, _options)!;
     }
 }

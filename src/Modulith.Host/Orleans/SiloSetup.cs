@@ -66,7 +66,7 @@ internal static class SiloSetup
                 });
             }
 
-            var serializer = new JsonGrainStorageSerializer();
+            var serializer = new JsonGrainStorageSerializer(CustomersModule.GrainStateJson, Modulith.Leads.LeadsModule.GrainStateJson);
             silo.Services.AddSingleton<GrainStateWriter>();
             foreach (var storageName in (string[])[CustomersModule.GrainStorage, Modulith.Leads.LeadsModule.GrainStorage, Modulith.Segmentation.SegmentationModule.GrainStorage])
             {

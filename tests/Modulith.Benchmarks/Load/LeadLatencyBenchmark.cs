@@ -37,6 +37,7 @@ public static class LeadLatencyBenchmark
         var probesPerSecond = CommandLine.Number(args, "--probes-per-second", 10);
         var batchSize = CommandLine.Number(args, "--batch-size", 50);
         var settle = TimeSpan.FromSeconds(CommandLine.Number(args, "--settle", 60));
+        var steady = TimeSpan.FromSeconds(CommandLine.Number(args, "--steady", 0));
         var probeCount = probesPerSecond * seconds;
         Console.WriteLine($"# Lead latency: {Environment.ProcessorCount} cores, {probesPerSecond} probes/s for {seconds} s after {warmup} s of load; background rates {string.Join(", ", rates)} events/s in batches of {batchSize}");
 
@@ -76,16 +77,21 @@ public static class LeadLatencyBenchmark
             // A fresh host applies events slowly while the JIT compiles and recompiles under load; what it falls behind then
             // is not the steady state. The probes start once the warm host has caught up with the load (a tenth of a second
             // of it left), or after --settle seconds if it cannot: then the backlog at the start says so.
+            // The moment the backlog first falls under a tenth of a second of load is the end of the catch-up, not yet its
+            // steady state: with --steady N the backlog must also stay under it for N seconds.
             var database = Path.Combine(data, "modulith.db");
             var settling = Stopwatch.StartNew();
             var backlogAtStart = await BacklogAsync(database);
-            while (rate > 0 && backlogAtStart > rate / 10 && settling.Elapsed < settle)
+            var caughtUp = backlogAtStart <= rate / 10 ? Stopwatch.StartNew() : null;
+            while (rate > 0 && (caughtUp is null || caughtUp.Elapsed < steady) && settling.Elapsed < settle)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500));
                 backlogAtStart = await BacklogAsync(database);
+                caughtUp = backlogAtStart > rate / 10 ? null : caughtUp ?? Stopwatch.StartNew();
             }
 
-            Console.WriteLine($"Load {rate}/s: measuring after {warmup} s of load and {settling.Elapsed.TotalSeconds:N0} s of settling, with {backlogAtStart:N0} events pending.");
+            Console.WriteLine($"Load {rate}/s: measuring after {warmup} s of load and {settling.Elapsed.TotalSeconds:N0} s of settling " +
+                $"(caught up for {caughtUp?.Elapsed.TotalSeconds ?? 0:N0} s), with {backlogAtStart:N0} events pending.");
             var sentBefore = Interlocked.Read(ref _sentEvents);
             var measured = Stopwatch.StartNew();
 
