@@ -11,7 +11,7 @@ internal interface ICustomerGrain : IGrainWithStringKey
     /// <summary>Applies events idempotently; answers where they belong instead when this profile was merged away.</summary>
     Task<ApplyOutcome> ApplyAsync(IReadOnlyList<IngestedEvent> events);
 
-    /// <summary>The state, or null when the profile does not exist.</summary>
+    /// <summary>The state, or null when the profile does not exist. The first call of an activation reads the recent events back from the event log.</summary>
     [ReadOnly]
     Task<CustomerState?> GetStateAsync();
 
@@ -95,6 +95,9 @@ internal sealed class CustomerGrain(
 
     private CustomerListEntry? _lastSummary;
 
+    // The recent events are not stored (docs/adr/0013): set once this activation has read them back from the event log.
+    private Task? _recentEventsRead;
+
     private CustomerState S => state.State;
 
     private (string Workspace, string Customer) Key
@@ -153,7 +156,36 @@ internal sealed class CustomerGrain(
         return new ApplyOutcome(null, summary);
     }
 
-    public Task<CustomerState?> GetStateAsync() => Task.FromResult(S.Exists ? S : null);
+    public async Task<CustomerState?> GetStateAsync()
+    {
+        if (!S.Exists)
+        {
+            return null;
+        }
+
+        if (S.ErasedAt is null)
+        {
+            await (_recentEventsRead ??= ReadRecentEventsAsync());
+        }
+
+        return S;
+    }
+
+    private async Task ReadRecentEventsAsync()
+    {
+        try
+        {
+            // Events this activation applied are already among them; the log has the earlier ones under this profile's id
+            // and the ids of the profiles merged into it.
+            var (events, _) = await eventLog.ReadTimelineAsync(Key.Workspace, [S.Id, .. S.AbsorbedCustomerIds], null, CustomerState.RecentEventCount, CancellationToken.None);
+            ProfileFolder.AddRecentEvents(S, events);
+        }
+        catch
+        {
+            _recentEventsRead = null;
+            throw;
+        }
+    }
 
     public Task<MergeInfo> GetMergeInfoAsync() =>
         Task.FromResult(new MergeInfo(S.ForwardedTo, S.Identities.Where(i => i.Kind == Identity.IdentityKey.UserId).Select(i => i.Value).ToList()));
@@ -206,6 +238,7 @@ internal sealed class CustomerGrain(
         ProfileFolder.Absorb(S, source);
         S.Merges.Add(record);
         await state.WriteStateAsync();
+        _recentEventsRead = null;
         return S.Id;
     }
 
@@ -268,6 +301,7 @@ internal sealed class CustomerGrain(
         restored.Conflicts = S.Conflicts;
         state.State = restored;
         await state.WriteStateAsync();
+        _recentEventsRead = null;
         var source = StateJson.Deserialize(record.Source);
         source.ForwardedTo = null;
         return source;
@@ -278,6 +312,7 @@ internal sealed class CustomerGrain(
         restored.ForwardedTo = null;
         state.State = restored;
         await state.WriteStateAsync();
+        _recentEventsRead = null;
     }
 
     public async Task<ErasedData> EraseAsync()

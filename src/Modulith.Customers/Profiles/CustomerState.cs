@@ -25,7 +25,11 @@ internal sealed class CustomerState
     [Id(8)] public OrderSummary Orders { get; set; } = new();
     [Id(9)] public List<Touchpoint> Touchpoints { get; set; } = [];
     [Id(10)] public Counters Counters { get; set; } = new();
-    [Id(11)] public List<RecentEvent> RecentEvents { get; set; } = [];
+    /// <summary>
+    /// The latest events, newest last. Not stored (docs/adr/0013): the activation keeps those it applied, and reads the
+    /// rest back from the event log when the profile is first read.
+    /// </summary>
+    [Id(11), System.Text.Json.Serialization.JsonIgnore] public List<RecentEvent> RecentEvents { get; set; } = [];
     [Id(12)] public List<string> RecentMessageIds { get; set; } = [];
     [Id(13)] public string? ForwardedTo { get; set; }
     [Id(14)] public List<MergeRecord> Merges { get; set; } = [];

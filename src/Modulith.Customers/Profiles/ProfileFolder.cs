@@ -17,6 +17,12 @@ internal static class ProfileFolder
     {
         if (state.RecentMessageIds.Contains(e.MessageId))
         {
+            // Recent events are not stored: an event redelivered after a restart is not among them yet.
+            if (state.ErasedAt is null && !state.RecentEvents.Exists(r => r.MessageId == e.MessageId))
+            {
+                AddRecentEvent(state, e);
+            }
+
             return false;
         }
 
@@ -72,14 +78,30 @@ internal static class ProfileFolder
             state.Counters.PageViews++;
         }
 
+        AddRecentEvent(state, e);
+        return true;
+    }
+
+    /// <summary>Adds events to the recent ones, once each, keeping the latest <see cref="CustomerState.RecentEventCount"/>.</summary>
+    public static void AddRecentEvents(CustomerState state, IEnumerable<IngestedEvent> events)
+    {
+        foreach (var e in events)
+        {
+            if (!state.RecentEvents.Exists(r => r.MessageId == e.MessageId))
+            {
+                AddRecentEvent(state, e);
+            }
+        }
+    }
+
+    private static void AddRecentEvent(CustomerState state, IngestedEvent e)
+    {
         state.RecentEvents.Add(new RecentEvent { Sequence = e.Sequence, MessageId = e.MessageId, Type = e.Type, Name = e.Name, Timestamp = e.Timestamp });
         if (state.RecentEvents.Count > CustomerState.RecentEventCount)
         {
             state.RecentEvents.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
             state.RecentEvents.RemoveRange(0, state.RecentEvents.Count - CustomerState.RecentEventCount);
         }
-
-        return true;
     }
 
     /// <summary>The identifiers an event carries, normalised, in resolution priority.</summary>

@@ -7,8 +7,8 @@ using Modulith.Leads;
 namespace Modulith.Benchmarks.CodePaths;
 
 /// <summary>
-/// Writing a customer's stored state (about 7 KB of JSON, zlib-compressed: the size of the states the <c>steady</c>
-/// traffic leaves) through reflection, against the module's build-time JSON contract.
+/// Writing a customer's stored state (the profile of a visitor of the <c>steady</c> traffic, zlib-compressed; its recent
+/// events are not stored, ADR 0013) through reflection, against the module's build-time JSON contract.
 /// </summary>
 [MemoryDiagnoser]
 public class GrainStateBenchmarks
