@@ -156,9 +156,9 @@ internal sealed partial class PluginCatalog(PluginOptions options, ILoggerFactor
 
     private async Task TryLoadAsync(LoadedPlugin plugin, string folder, CancellationToken cancellationToken)
     {
-        // Status and error stay as they were while the attempt runs, so readers never see a half-made state.
+        // Status, error and the planned retry stay as they were while the attempt runs, so readers never see a half-made
+        // state (a faulted plugin with no retry planned).
         plugin.LoadAttempts++;
-        plugin.NextRetryAt = null;
         try
         {
             await LoadAsync(plugin, folder, cancellationToken);
@@ -172,15 +172,13 @@ internal sealed partial class PluginCatalog(PluginOptions options, ILoggerFactor
         if (plugin.Status == PluginStatus.Loaded)
         {
             plugin.Error = null;
+            plugin.NextRetryAt = null;
             LogLoaded(plugin.Manifest!.Id, plugin.Manifest.Version, plugin.Folder, plugin.LoadAttempts);
             return;
         }
 
-        if (plugin.Status == PluginStatus.Faulted && plugin.LoadAttempts < options.MaxLoadAttempts)
-        {
-            var delay = Math.Min(options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, plugin.LoadAttempts - 1), options.RetryMaxDelay.TotalMilliseconds);
-            plugin.NextRetryAt = clock.GetUtcNow().AddMilliseconds(delay);
-        }
+        var delay = Math.Min(options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, plugin.LoadAttempts - 1), options.RetryMaxDelay.TotalMilliseconds);
+        plugin.NextRetryAt = plugin.Status == PluginStatus.Faulted && plugin.LoadAttempts < options.MaxLoadAttempts ? clock.GetUtcNow().AddMilliseconds(delay) : null;
 
         LogNotLoaded(plugin.Folder, plugin.Status, plugin.Error, plugin.LoadAttempts, plugin.NextRetryAt);
     }
