@@ -114,7 +114,7 @@ internal sealed class CustomerQueries(IGrainFactory grains, IEventLog eventLog, 
         new CustomerOrders(s.Orders.Count, s.Orders.Revenue, s.Orders.Count == 0 ? 0 : Math.Round(s.Orders.Revenue / s.Orders.Count, 2), s.Orders.Currency, s.Orders.FirstOrderAt, s.Orders.LastOrderAt, s.Orders.Refunded),
         s.Touchpoints.Select(t => new CustomerTouchpoint(t.At, t.Channel, t.Source, t.Medium, t.Campaign, t.Referrer, t.ClickId, t.LandingPage)).ToList(),
         new CustomerMetrics(s.Counters.Events, s.Counters.ProductViews, s.Counters.PageViews, s.Counters.Sessions, s.Counters.TimeOnSiteSeconds, s.Counters.EventCounts),
-        s.RecentEvents.OrderByDescending(r => r.Timestamp).Select(r => new CustomerEventSummary(r.Sequence, r.MessageId, r.Type, r.Name, r.Timestamp)).ToList(),
+        s.RecentEvents.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Sequence).Select(r => new CustomerEventSummary(r.Sequence, r.MessageId, r.Type, r.Name, r.Timestamp)).ToList(),
         s.Merges.Select(m => new CustomerMerge(m.SourceCustomerId, m.At, m.Reason)).ToList(),
         s.Conflicts.Select(c => new CustomerConflict(c.At, c.Identity, c.OtherCustomerId, c.Reason)).ToList());
 }

@@ -43,9 +43,13 @@ public sealed class RecentEventsTests
         {
             Assert.Equal([$"{run}-4", $"{run}-3", $"{run}-2", $"{run}-1"], RecentMessageIds(await restarted.ProfileAsync(survivor)));
 
-            await restarted.SendOkAsync("/v1/track", $$$"""{"userId":"{{{userId}}}","event":"Checkout Started","messageId":"{{{run}}}-5","timestamp":"{{{Stamp(5)}}}"}""");
+            // Two events at the same time are listed newest first by their order in the log, as the timeline lists them.
+            await restarted.SendOkAsync("/v1/batch", $$$"""{"batch":[{"type":"track","userId":"{{{userId}}}","event":"Checkout Started","messageId":"{{{run}}}-5","timestamp":"{{{Stamp(5)}}}"},{"type":"track","userId":"{{{userId}}}","event":"Payment Info Entered","messageId":"{{{run}}}-6","timestamp":"{{{Stamp(5)}}}"}]}""");
             await restarted.DrainAsync();
-            Assert.Equal([$"{run}-5", $"{run}-4", $"{run}-3", $"{run}-2", $"{run}-1"], RecentMessageIds(await restarted.ProfileAsync(survivor)));
+            string[] expected = [$"{run}-6", $"{run}-5", $"{run}-4", $"{run}-3", $"{run}-2", $"{run}-1"];
+            Assert.Equal(expected, RecentMessageIds(await restarted.ProfileAsync(survivor)));
+            var timeline = await restarted.Admin().GetFromJsonAsync<JsonElement>($"/api/customers/{survivor}/timeline");
+            Assert.Equal(expected, timeline.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("messageId").GetString()!).ToArray());
 
             using var unmerge = await restarted.Admin().PostAsJsonAsync($"/api/customers/{survivor}/unmerge", new { customerId = visitorProfile });
             unmerge.EnsureSuccessStatusCode();
