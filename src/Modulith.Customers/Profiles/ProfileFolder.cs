@@ -18,9 +18,9 @@ internal static class ProfileFolder
         if (state.RecentMessageIds.Contains(e.MessageId))
         {
             // Recent events are not stored: an event redelivered after a restart is not among them yet.
-            if (state.ErasedAt is null && !state.RecentEvents.Exists(r => r.MessageId == e.MessageId))
+            if (state.ErasedAt is null)
             {
-                AddRecentEvent(state, e);
+                AddRecentEvents(state, [e]);
             }
 
             return false;

@@ -21,17 +21,17 @@ internal sealed class JsonGrainStorageSerializer(params IJsonTypeInfoResolver[] 
     // The first byte of a zlib stream (deflate, 32 KB window). JSON text never starts with it ('x').
     private const byte ZlibHeader = 0x78;
 
-    // The modules' build-time contracts (JsonSerializerContext) write their states without reflection, given these same
-    // settings; every other state goes through reflection. Both write the same JSON.
-    private readonly JsonSerializerOptions _options = new(JsonSerializerDefaults.Web)
+    /// <summary>
+    /// The settings and contracts states are written with. The modules' build-time contracts (JsonSerializerContext) write
+    /// their states without reflection, given these same settings; every other state goes through reflection. Both write
+    /// the same JSON.
+    /// </summary>
+    internal JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         IgnoreReadOnlyProperties = true,
         TypeInfoResolver = JsonTypeInfoResolver.Combine([.. generated, new DefaultJsonTypeInfoResolver()]),
     };
-
-    /// <summary>The settings and contracts states are written with.</summary>
-    internal JsonSerializerOptions Options => _options;
 
     // Buffers kept per thread: serializing is synchronous, and a grain's state is written often. A buffer grown past
     // KeptBufferBytes by an unusually large state is let go instead of being kept for the thread's life.
@@ -49,10 +49,10 @@ internal sealed class JsonGrainStorageSerializer(params IJsonTypeInfoResolver[] 
     public BinaryData Serialize<T>(T? input)
     {
         var json = t_json ??= new ArrayBufferWriter<byte>(16 * 1024);
-        var writer = t_writer ??= new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = _options.Encoder, Indented = _options.WriteIndented });
+        var writer = t_writer ??= new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = Options.Encoder, Indented = Options.WriteIndented });
         json.ResetWrittenCount();
         writer.Reset(json);
-        JsonSerializer.Serialize(writer, input, _options);
+        JsonSerializer.Serialize(writer, input, Options);
         writer.Flush();
         try
         {
@@ -95,10 +95,10 @@ internal sealed class JsonGrainStorageSerializer(params IJsonTypeInfoResolver[] 
 
         if (stored.Span[0] != ZlibHeader)
         {
-            return JsonSerializer.Deserialize<T>(stored.Span, _options)!;
+            return JsonSerializer.Deserialize<T>(stored.Span, Options)!;
         }
 
         using var zlib = new ZLibStream(input.ToStream(), CompressionMode.Decompress);
-        return JsonSerializer.Deserialize<T>(zlib, _options)!;
+        return JsonSerializer.Deserialize<T>(zlib, Options)!;
     }
 }

@@ -1,8 +1,7 @@
-using System.IO.Compression;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Modulith.Host.Orleans;
 using Modulith.IntegrationTests.Infrastructure;
 
 namespace Modulith.IntegrationTests.Durability;
@@ -68,23 +67,11 @@ public sealed class RecentEventsTests
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT PayloadBinary FROM OrleansStorage WHERE GrainTypeString = 'customer'";
         using var reader = command.ExecuteReader();
+        var serializer = new JsonGrainStorageSerializer();
         var states = new List<string>();
         while (reader.Read())
         {
-            var stored = (byte[])reader[0];
-            if (stored[0] != 0x78)
-            {
-                states.Add(Encoding.UTF8.GetString(stored));
-                continue;
-            }
-
-            using var inflated = new MemoryStream();
-            using (var zlib = new ZLibStream(new MemoryStream(stored), CompressionMode.Decompress))
-            {
-                zlib.CopyTo(inflated);
-            }
-
-            states.Add(Encoding.UTF8.GetString(inflated.ToArray()));
+            states.Add(serializer.Deserialize<JsonElement>(new BinaryData((byte[])reader[0])).GetRawText());
         }
 
         return states;

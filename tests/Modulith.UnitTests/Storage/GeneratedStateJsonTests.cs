@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Reflection;
-using System.Text;
 using Modulith.Customers;
 using Modulith.Customers.Profiles;
 using Modulith.Host.Orleans;
@@ -53,17 +52,9 @@ public sealed class GeneratedStateJsonTests
         Assert.Equal(expected, Json(_generated, state));
     }
 
-    private static string Json<T>(JsonGrainStorageSerializer serializer, T state)
-    {
-        var stored = serializer.Serialize(state).ToArray();
-        using var inflated = new MemoryStream();
-        using (var zlib = new System.IO.Compression.ZLibStream(new MemoryStream(stored), System.IO.Compression.CompressionMode.Decompress))
-        {
-            zlib.CopyTo(inflated);
-        }
-
-        return Encoding.UTF8.GetString(inflated.ToArray());
-    }
+    // The stored JSON as written: a parsed element's raw text is the exact text it was read from.
+    private static string Json<T>(JsonGrainStorageSerializer serializer, T state) =>
+        serializer.Deserialize<System.Text.Json.JsonElement>(serializer.Serialize(state)).GetRawText();
 
     // Distinct values per property, so a property written under another name or in another form shows.
     private static T Populated<T>() => (T)Populate(typeof(T), 0, "root");
