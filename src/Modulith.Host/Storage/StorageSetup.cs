@@ -20,7 +20,7 @@ internal static class StorageSetup
     public static IServiceCollection AddModulithStorage(this IServiceCollection services, StorageOptions options)
     {
         services.AddSingleton(options);
-        services.AddSingleton(new Database(options));
+        services.AddSingleton(_ => new Database(options));
         services.AddSingleton<ISchemaContributor, OrleansSchema>();
         services.AddSingleton<SchemaMigrator>();
         services.AddTimeProviderIfMissing();

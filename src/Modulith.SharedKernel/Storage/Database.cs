@@ -186,11 +186,24 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Also closes the idle connections pooled for this connection string outside the data source: Orleans' ADO.NET
+    /// providers and SQLite connections are pooled by connection string for the whole process, so a host stopped in a
+    /// process that goes on (tests, embedding) would otherwise keep them open, on PostgreSQL until the server has no
+    /// connection left to give.
+    /// </remarks>
     public async ValueTask DisposeAsync()
     {
         if (_postgres is not null)
         {
             await _postgres.DisposeAsync();
+            using var pooled = new NpgsqlConnection(ConnectionString);
+            NpgsqlConnection.ClearPool(pooled);
+        }
+        else
+        {
+            using var pooled = new SqliteConnection(ConnectionString);
+            SqliteConnection.ClearPool(pooled);
         }
     }
 }

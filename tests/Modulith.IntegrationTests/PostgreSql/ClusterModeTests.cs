@@ -51,6 +51,39 @@ public sealed class ClusterModeTests
     }
 
     [Fact]
+    public async Task A_stopped_silo_leaves_no_connection_open_on_the_server()
+    {
+        var database = await Postgres.CreateDatabaseAsync();
+        var name = new NpgsqlConnectionStringBuilder(database).Database!;
+        await using (var host = TestHost.StartPostgres(database, "pg-stop", Keys("mk_pg_admin_" + Guid.NewGuid().ToString("N"), "wk_pg_write_" + Guid.NewGuid().ToString("N"))))
+        {
+            await host.SendOkAsync("/v1/identify", """{"userId":"stop-1","traits":{"email":"stop-1@example.com"}}""");
+            await host.DrainAsync();
+            Assert.NotNull(await host.FindCustomerAsync("email=stop-1@example.com"));
+            Assert.True(await OpenConnectionsAsync(name) > 0);
+        }
+
+        // The server ends a backend a moment after its client closed the socket.
+        var open = await OpenConnectionsAsync(name);
+        for (var attempt = 0; open > 0 && attempt < 50; attempt++)
+        {
+            await Task.Delay(100);
+            open = await OpenConnectionsAsync(name);
+        }
+
+        Assert.Equal(0, open);
+    }
+
+    private static async Task<long> OpenConnectionsAsync(string database)
+    {
+        await using var connection = new NpgsqlConnection(Postgres.ServerConnectionString);
+        await connection.OpenAsync();
+        await using var count = new NpgsqlCommand("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = @name", connection);
+        count.Parameters.AddWithValue("name", database);
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
     public async Task Two_silos_form_one_cluster_and_an_event_sent_to_one_is_visible_through_the_other()
     {
         var database = await Postgres.CreateDatabaseAsync();
