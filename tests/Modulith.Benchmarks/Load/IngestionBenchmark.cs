@@ -41,7 +41,8 @@ public static class IngestionBenchmark
         LoadRunner.Result single;
         LoadRunner.Result batchedSqlite;
         LoadRunner.Result? batchedPostgres = null;
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "modulith-bench-" + Guid.NewGuid().ToString("N"));
+        using var scratch = new ScratchDirectory("modulith-bench-");
+        var dataDirectory = scratch.Path;
         await using (var host = await ServerProcess.StartModulithAsync(Embedded(dataDirectory, writeKey)))
         {
             single = await LoadRunner.RunAsync(host.Address, writeKey, singles, concurrency, duration, warmup, () => host.ProcessorTime);
@@ -109,7 +110,8 @@ public static class IngestionBenchmark
     {
         var fill = TimeSpan.FromSeconds(CommandLine.Number(args, "--fill", 10));
         const string writeKey = "wk_bench";
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "modulith-bench-" + Guid.NewGuid().ToString("N"));
+        using var scratch = new ScratchDirectory("modulith-bench-");
+        var dataDirectory = scratch.Path;
         await using var host = await ServerProcess.StartModulithAsync(Embedded(dataDirectory, writeKey));
         var filled = await LoadRunner.RunAsync(host.Address, writeKey, LoadRunner.Batches(2, 4_000, 100), 8, fill, TimeSpan.Zero);
         var rate = await DispatchRateAsync(Path.Combine(dataDirectory, "modulith.db"));

@@ -49,13 +49,16 @@ public static class LeadLatencyBenchmark
 
         foreach (var rate in new[] { 0 }.Concat(rates))
         {
-            var data = Path.Combine(Path.GetTempPath(), "modulith-bench-leads-" + Guid.NewGuid().ToString("N"));
+            using var scratch = new ScratchDirectory("modulith-bench-leads-");
+            var data = scratch.Path;
             await using var host = await ServerProcess.StartModulithAsync(new Dictionary<string, string>
             {
                 ["Modulith__DataDirectory"] = data,
                 ["Modulith__Bootstrap__AdminKey"] = AdminKey,
                 ["Modulith__Bootstrap__WriteKey"] = WriteKey,
             });
+            // The host's collections, from its runtime events: they stop every request and drain while they run.
+            using var gc = GcPauseRecorder.TryAttach(host.ProcessId);
             using var admin = Client(host.Address, "Bearer", AdminKey, 64);
             using var writer = Client(host.Address, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(WriteKey + ":")), 64);
             (await admin.PostAsJsonAsync("/api/sales-reps", new { id = "bench-rep", name = "Bench Rep", capacity = 1_000_000 })).EnsureSuccessStatusCode();
@@ -94,6 +97,7 @@ public static class LeadLatencyBenchmark
                 $"(caught up for {caughtUp?.Elapsed.TotalSeconds ?? 0:N0} s), with {backlogAtStart:N0} events pending.");
             var sentBefore = Interlocked.Read(ref _sentEvents);
             var measured = Stopwatch.StartNew();
+            var measuredFromUtc = DateTime.UtcNow;
 
             var latencies = new List<double>();
             var missed = 0;
@@ -110,11 +114,18 @@ public static class LeadLatencyBenchmark
             }
 
             var outcomes = await Task.WhenAll(running);
+            var measuredToUtc = DateTime.UtcNow;
             var slow = outcomes.Select((timing, index) => (timing, index)).Where(o => o.timing?.Total > 100)
                 .Select(o => $"#{o.index}: {o.timing!.Total:N0} ms (acknowledged at {o.timing.Acknowledged:N0}, SQL at {o.timing.StageChanged:N0})").ToList();
             if (slow.Count > 0)
             {
                 Console.WriteLine($"{slow.Count} probes over 100 ms; the first (in sending order): {string.Join(", ", slow.Take(10))}");
+            }
+
+            if (gc is not null)
+            {
+                var slowWindows = outcomes.OfType<ProbeTiming>().Where(t => t.Total > 100).Select(t => (t.SentUtc, t.SentUtc.AddMilliseconds(t.Total))).ToList();
+                Console.WriteLine(GcPauseRecorder.Describe(await gc.PausesAsync(measuredFromUtc, measuredToUtc), measuredToUtc - measuredFromUtc, slowWindows));
             }
 
             var answered = outcomes.OfType<ProbeTiming>().ToList();
@@ -234,7 +245,7 @@ public static class LeadLatencyBenchmark
                 var total = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 var becameSql = lead.GetProperty("history").EnumerateArray()
                     .Last(c => c.GetProperty("to").GetString() == "SQL" && c.GetProperty("from").GetString() != "SQL").GetProperty("at").GetDateTimeOffset();
-                return new ProbeTiming(total, acknowledged, (becameSql - sentAt).TotalMilliseconds);
+                return new ProbeTiming(total, acknowledged, (becameSql - sentAt).TotalMilliseconds, sentAt.UtcDateTime);
             }
 
             var waited = Stopwatch.GetElapsedTime(started);
@@ -244,8 +255,8 @@ public static class LeadLatencyBenchmark
         return null;
     }
 
-    /// <summary>One probe's milliseconds from the send: to the answer that showed the SQL, to the acknowledgement, and to the stage change.</summary>
-    private sealed record ProbeTiming(double Total, double Acknowledged, double StageChanged);
+    /// <summary>One probe's milliseconds from the send (at <paramref name="SentUtc"/>): to the answer that showed the SQL, to the acknowledgement, and to the stage change.</summary>
+    private sealed record ProbeTiming(double Total, double Acknowledged, double StageChanged, DateTime SentUtc);
 
     /// <summary>Open loop: a batch every <c>batchSize / rate</c> seconds whatever the answers, so a slow host meets a steady rate.</summary>
     internal static async Task BackgroundLoadAsync(HttpClient writer, int rate, int batchSize, CancellationToken stop)

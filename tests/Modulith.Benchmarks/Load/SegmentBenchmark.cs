@@ -256,7 +256,8 @@ public static class SegmentBenchmark
         Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var load in new[] { 0, rate })
         {
-            var data = Path.Combine(Path.GetTempPath(), "modulith-bench-segments-" + Guid.NewGuid().ToString("N"));
+            using var scratch = new ScratchDirectory("modulith-bench-segments-");
+            var data = scratch.Path;
             await using var host = await ServerProcess.StartModulithAsync(new Dictionary<string, string>
             {
                 ["Modulith__DataDirectory"] = data,

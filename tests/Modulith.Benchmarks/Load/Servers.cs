@@ -22,6 +22,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>The server's process id.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>The server process's CPU time so far (user and kernel, all threads).</summary>
     public TimeSpan ProcessorTime
     {

@@ -1,0 +1,104 @@
+using System.Diagnostics.Tracing;
+using System.Globalization;
+using Microsoft.Diagnostics.NETCore.Client;
+using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.Parsers;
+
+namespace Modulith.Benchmarks.Load;
+
+/// <summary>One pause of a process's managed threads for a collection: from the suspension's start to the restart's end.</summary>
+public sealed record GcPause(DateTime StartedUtc, double Milliseconds, int Generation)
+{
+    public DateTime EndedUtc => StartedUtc.AddMilliseconds(Milliseconds);
+}
+
+/// <summary>
+/// Records another .NET process's GC pauses from its runtime events (EventPipe, the GC keyword at informational level,
+/// which the runtime emits once per collection, so the cost to the process is small).
+/// </summary>
+public sealed class GcPauseRecorder : IDisposable
+{
+    private readonly EventPipeSession _session;
+    private readonly Task _reading;
+    private readonly List<GcPause> _pauses = [];
+    private DateTime? _suspendedAt;
+    private int _generation;
+
+    private GcPauseRecorder(int processId)
+    {
+        var provider = new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, (long)ClrTraceEventParser.Keywords.GC);
+        _session = new DiagnosticsClient(processId).StartEventPipeSession(provider, requestRundown: false);
+        var source = new EventPipeEventSource(_session.EventStream);
+        source.Clr.GCSuspendEEStart += e => _suspendedAt = e.TimeStamp.ToUniversalTime();
+        source.Clr.GCStart += e => _generation = e.Depth;
+        source.Clr.GCRestartEEStop += e =>
+        {
+            if (_suspendedAt is { } suspended)
+            {
+                lock (_pauses)
+                {
+                    _pauses.Add(new GcPause(suspended, (e.TimeStamp.ToUniversalTime() - suspended).TotalMilliseconds, _generation));
+                }
+
+                _suspendedAt = null;
+            }
+        };
+        _reading = Task.Factory.StartNew(source.Process, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>Starts recording, or says why it cannot and returns null (the benchmark then runs without it).</summary>
+    public static GcPauseRecorder? TryAttach(int processId)
+    {
+        try
+        {
+            return new GcPauseRecorder(processId);
+        }
+        catch (Exception e) when (e is ServerNotAvailableException or UnsupportedCommandException or IOException or TimeoutException)
+        {
+            Console.WriteLine($"GC pauses not recorded: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>The pauses that started in the window, once the runtime has had time to hand over its buffered events.</summary>
+    public async Task<IReadOnlyList<GcPause>> PausesAsync(DateTime fromUtc, DateTime toUtc)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        lock (_pauses)
+        {
+            return [.. _pauses.Where(p => p.StartedUtc >= fromUtc && p.StartedUtc < toUtc)];
+        }
+    }
+
+    /// <summary>A line on the pauses in a window, and how many of the given slow intervals overlapped one of 20 ms or more.</summary>
+    public static string Describe(IReadOnlyList<GcPause> pauses, TimeSpan window, IReadOnlyList<(DateTime From, DateTime To)> slow)
+    {
+        if (pauses.Count == 0)
+        {
+            return "GC pauses during the probes: none recorded.";
+        }
+
+        var sorted = pauses.Select(p => p.Milliseconds).Order().ToList();
+        double P(double q) => sorted[Math.Min(sorted.Count - 1, (int)(q * sorted.Count))];
+        var byGeneration = string.Join(", ", pauses.GroupBy(p => p.Generation).OrderBy(g => g.Key).Select(g => $"gen{g.Key} {g.Count()}"));
+        var share = sorted.Sum() / window.TotalMilliseconds;
+        var overlapped = slow.Count(s => pauses.Any(p => p.Milliseconds >= 20 && p.StartedUtc < s.To && p.EndedUtc > s.From));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"GC pauses during the probes: {pauses.Count} ({byGeneration}), {pauses.Count / window.TotalSeconds:N2} a second, p50 / p90 / max {P(0.5):N1} / {P(0.9):N1} / {sorted[^1]:N1} ms, {share:P1} of the time; {overlapped} of the {slow.Count} probes over 100 ms overlapped a pause of 20 ms or more.");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            _session.Stop();
+        }
+        catch (Exception e) when (e is ServerNotAvailableException or IOException or TimeoutException)
+        {
+            // The process has exited: its stream has ended too.
+        }
+
+        _reading.Wait(TimeSpan.FromSeconds(5));
+        _session.Dispose();
+    }
+}
