@@ -115,16 +115,16 @@ public static class LeadLatencyBenchmark
 
             var outcomes = await Task.WhenAll(running);
             var measuredToUtc = DateTime.UtcNow;
-            var slow = outcomes.Select((timing, index) => (timing, index)).Where(o => o.timing?.Total > 100)
-                .Select(o => $"#{o.index}: {o.timing!.Total:N0} ms (acknowledged at {o.timing.Acknowledged:N0}, SQL at {o.timing.StageChanged:N0})").ToList();
+            var slow = outcomes.Select((timing, index) => (timing, index)).Where(o => o.timing?.Total > 100).Select(o => (Timing: o.timing!, Index: o.index)).ToList();
             if (slow.Count > 0)
             {
-                Console.WriteLine($"{slow.Count} probes over 100 ms; the first (in sending order): {string.Join(", ", slow.Take(10))}");
+                Console.WriteLine($"{slow.Count} probes over 100 ms; the first (in sending order): " + string.Join(", ", slow.Take(10).Select(o =>
+                    $"#{o.Index}: {o.Timing.Total:N0} ms (acknowledged at {o.Timing.Acknowledged:N0}, SQL at {o.Timing.StageChanged:N0})")));
             }
 
             if (gc is not null)
             {
-                var slowWindows = outcomes.OfType<ProbeTiming>().Where(t => t.Total > 100).Select(t => (t.SentUtc, t.SentUtc.AddMilliseconds(t.Total))).ToList();
+                var slowWindows = slow.Select(o => (o.Timing.SentUtc, o.Timing.SentUtc.AddMilliseconds(o.Timing.Total))).ToList();
                 Console.WriteLine(GcPauseRecorder.Describe(await gc.PausesAsync(measuredFromUtc, measuredToUtc), measuredToUtc - measuredFromUtc, slowWindows));
             }
 
