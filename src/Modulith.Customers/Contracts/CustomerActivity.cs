@@ -21,6 +21,11 @@ public sealed record ActivityEvent(string MessageId, long Sequence, string Type,
 /// <param name="FirstSeen">The first event's time.</param>
 /// <param name="LastSeen">The latest event's time.</param>
 /// <param name="MergedCustomerIds">The profiles merged into this one: their events in the log still carry their ids.</param>
+/// <param name="RecentSequences">
+/// The log sequences of the profile's latest events (at most 50) this grain's activation has applied or read back. Some
+/// may belong to drains of other partitions still under way, which have not yet recorded their customer in the log:
+/// read those by sequence (<c>IEventLog.ReadEventsAsync</c>). A live view of the grain's state: read it before any await.
+/// </param>
 public sealed record CustomerSnapshot(
     bool HasEmail,
     bool HasPhone,
@@ -31,7 +36,8 @@ public sealed record CustomerSnapshot(
     IReadOnlyDictionary<string, bool> Consents,
     DateTimeOffset? FirstSeen = null,
     DateTimeOffset? LastSeen = null,
-    IReadOnlyList<string>? MergedCustomerIds = null);
+    IReadOnlyList<string>? MergedCustomerIds = null,
+    IReadOnlyList<long>? RecentSequences = null);
 
 /// <summary>Events applied to one customer's profile, with the profile as it is afterwards.</summary>
 /// <param name="WorkspaceId">The workspace.</param>

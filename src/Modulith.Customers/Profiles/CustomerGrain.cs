@@ -370,7 +370,8 @@ internal sealed class CustomerGrain(
             s.Consents.ToDictionary(c => c.Key, c => c.Value.Granted, StringComparer.Ordinal),
             s.FirstSeen,
             s.LastSeen,
-            s.AbsorbedCustomerIds);
+            s.AbsorbedCustomerIds,
+            new RecentSequenceView(s.RecentEvents));
     }
 
     private bool EnsureCreated()

@@ -53,6 +53,12 @@ public interface IEventLog
     Task<IReadOnlyList<IngestedEvent>> ReadCustomerEventsAsync(string workspaceId, string customerId, long afterSequence, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The workspace's events with these log sequences, oldest first, whether dispatch has attributed them to a customer
+    /// yet or not (a drain still under way has applied them but not yet recorded their customer).
+    /// </summary>
+    Task<IReadOnlyList<IngestedEvent>> ReadEventsAsync(string workspaceId, IReadOnlyCollection<long> sequences, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Every event of one type and name with a timestamp at or after <paramref name="since"/>, with the customer it was
     /// attributed to (segment previews count behaviour with it). Unordered; events not yet attributed are left out.
     /// </summary>

@@ -13,6 +13,9 @@ internal sealed class EventLogAccess(EventLogStore store, IGrainFactory grains) 
     public Task<IReadOnlyList<IngestedEvent>> ReadCustomerEventsAsync(string workspaceId, string customerId, long afterSequence, CancellationToken cancellationToken) =>
         store.ReadCustomerEventsAsync(workspaceId, customerId, afterSequence, cancellationToken);
 
+    public Task<IReadOnlyList<IngestedEvent>> ReadEventsAsync(string workspaceId, IReadOnlyCollection<long> sequences, CancellationToken cancellationToken) =>
+        store.ReadEventsAsync(workspaceId, sequences, cancellationToken);
+
     public IAsyncEnumerable<(string CustomerId, string? Name, DateTimeOffset Timestamp, string Payload)> StreamByNameAsync(
         string workspaceId, string type, string? name, DateTimeOffset since, CancellationToken cancellationToken) =>
         store.StreamByNameAsync(workspaceId, type, name, since, cancellationToken);

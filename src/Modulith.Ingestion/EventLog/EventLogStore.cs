@@ -314,6 +314,21 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         return (page, $"{last.Timestamp.ToUnixTimeMilliseconds()}.{last.Sequence}");
     }
 
+    public async Task<IReadOnlyList<IngestedEvent>> ReadEventsAsync(string workspaceId, IReadOnlyCollection<long> sequences, CancellationToken cancellationToken)
+    {
+        if (sequences.Count == 0)
+        {
+            return [];
+        }
+
+        // Sequences are numbers: written into the statement, they need no parameters.
+        var list = string.Join(", ", sequences.Select(s => s.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command($"SELECT {Columns} FROM events WHERE workspace_id = @ws AND seq IN ({list}) ORDER BY seq")
+            .With("ws", workspaceId);
+        return await ReadEventsAsync(command, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<IngestedEvent>> ReadCustomerEventsAsync(string workspaceId, string customerId, long afterSequence, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -29,8 +29,11 @@ public sealed record LeadStatus([property: Id(0)] string Stage, [property: Id(1)
 /// <summary>The Leads module's read facade for other modules.</summary>
 public interface ILeadDirectory
 {
-    /// <summary>The customer's lead stage and score (Visitor, unscored, for a customer the Leads module has not seen).</summary>
-    Task<LeadStatus> GetStatusAsync(string workspaceId, string leadId);
+    /// <summary>
+    /// The customer's lead stage and score (Visitor, unscored, for a customer the Leads module has not seen). A customer
+    /// who is not a known contact (no email, no phone) has no lead: the answer is Visitor, unscored, without a lookup.
+    /// </summary>
+    Task<LeadStatus> GetStatusAsync(string workspaceId, string leadId, bool isKnownContact);
 }
 
 /// <summary>A period's lead funnel and SLA, for the shared KPIs.</summary>

@@ -15,6 +15,13 @@ internal sealed class LeadActivityObserver(IGrainFactory grains) : ICustomerActi
 
     public Task OnActivityAsync(CustomerActivity activity)
     {
+        // A customer becomes a lead only as a known contact: until then there is no lead grain at all (docs/adr/0014).
+        // The lead's first activity reads the visitor's earlier events back from the event log.
+        if (!activity.Snapshot.HasEmail && !activity.Snapshot.HasPhone)
+        {
+            return Task.CompletedTask;
+        }
+
         // Mapped before any await: the snapshot's collections belong to the customer's grain.
         var lead = ToLeadActivity(activity);
         return grains.GetGrainByKey<ILeadGrain>($"{activity.WorkspaceId}/{activity.CustomerId}").ObserveAsync(lead);
@@ -46,11 +53,13 @@ internal sealed class LeadActivityObserver(IGrainFactory grains) : ICustomerActi
         var profile = new ProfileFacts(snapshot.HasEmail, snapshot.HasPhone, traits, metrics, new Dictionary<string, bool>(snapshot.Consents, StringComparer.Ordinal));
         var touch = snapshot.FirstTouch;
         var source = touch is null ? null : new LeadSource(touch.Channel, touch.Source ?? ReferrerHost(touch.Referrer), touch.Campaign);
-        // The lead's grain keeps an anonymous visitor's events in memory only, and reads them back from the event log when
-        // it is activated again: it needs to know where to look, and whether there is anything to read.
+        // The lead's grain reads the customer's earlier events back from the event log when it is activated: it needs to
+        // know where to look, and whether there is anything to read. Events applied by drains still under way are not
+        // yet attributed in the log; the customer's recent sequences find them.
         var earlierEvents = snapshot.Metrics.Events > activity.Events.Count || snapshot.MergedCustomerIds is { Count: > 0 };
         IReadOnlyList<string>? history = earlierEvents ? [activity.CustomerId, .. snapshot.MergedCustomerIds ?? []] : null;
-        return new LeadActivity(events, profile, source, snapshot.Orders.Count, CountryOf(traits), history);
+        IReadOnlyList<long>? recent = earlierEvents ? snapshot.RecentSequences?.ToArray() : null;
+        return new LeadActivity(events, profile, source, snapshot.Orders.Count, CountryOf(traits), history, recent);
     }
 
     /// <summary>An event as scoring sees it, or null for the types scoring does not count (identify, alias, group).</summary>

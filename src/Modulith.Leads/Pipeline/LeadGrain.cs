@@ -10,7 +10,8 @@ namespace Modulith.Leads.Pipeline;
 
 /// <summary>
 /// What the customer's grain tells the lead's grain: new events and the profile as it is now, and where the customer's
-/// earlier events are in the event log (its profile id and the ids merged into it; null when it has no earlier events).
+/// earlier events are in the event log (its profile id and the ids merged into it, and the log sequences of its latest
+/// events; null when it has no earlier events).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("modulith.leads.LeadActivity")]
 internal sealed record LeadActivity(
@@ -19,7 +20,8 @@ internal sealed record LeadActivity(
     [property: Id(2)] LeadSource? Source,
     [property: Id(3)] int OrdersCount,
     [property: Id(4)] string? Country,
-    [property: Id(5)] IReadOnlyList<string>? HistoryCustomerIds = null);
+    [property: Id(5)] IReadOnlyList<string>? HistoryCustomerIds = null,
+    [property: Id(6)] IReadOnlyList<long>? RecentSequences = null);
 
 /// <summary>The outcome of a sales action: the lead, or why the action was refused (with the HTTP status to answer).</summary>
 [GenerateSerializer, Immutable, Alias("modulith.leads.LeadActionResult")]
@@ -91,9 +93,8 @@ internal sealed partial class LeadGrain(
 {
     private const string CreatedThroughApi = "entered through the API";
 
-    // An anonymous visitor's state is kept in memory only: most visitors never become leads, and storing their events at
-    // every apply doubled the writes of dispatch. The event log holds those events anyway; a visitor's grain reads them
-    // back when it is activated again (docs/adr/0012).
+    // Until the customer is a lead, the grain stores nothing: the event log holds the customer's events, and the first
+    // activity of an activation reads them back (docs/adr/0012). An anonymous visitor has no grain at all (docs/adr/0014).
     private bool _historyLoaded;
 
     private IGrainTimer? _timer;
@@ -136,7 +137,7 @@ internal sealed partial class LeadGrain(
         {
             if (activity.HistoryCustomerIds is { Count: > 0 } customerIds)
             {
-                changed = await LoadHistoryAsync(customerIds);
+                changed = await LoadHistoryAsync(customerIds, activity.RecentSequences ?? []);
             }
 
             _historyLoaded = true;
@@ -449,13 +450,24 @@ internal sealed partial class LeadGrain(
         }
     }
 
-    /// <summary>The customer's latest events from the event log, as the visitor's grain had them before it was deactivated.</summary>
-    private async Task<bool> LoadHistoryAsync(IReadOnlyList<string> customerIds)
+    /// <summary>
+    /// The customer's latest events from the event log: those attributed to the profile (or to profiles merged into it),
+    /// and those among its recent sequences that a drain of another partition applied but has not yet attributed.
+    /// </summary>
+    private async Task<bool> LoadHistoryAsync(IReadOnlyList<string> customerIds, IReadOnlyList<long> recentSequences)
     {
         var (events, _) = await eventLog.ReadTimelineAsync(Key.Workspace, customerIds, null, LeadState.MaxEvents, CancellationToken.None);
+        var read = events.Select(e => e.Sequence).ToHashSet();
+        var unattributed = recentSequences.Where(s => !read.Contains(s)).ToList();
+        if (unattributed.Count > 0)
+        {
+            events = [.. events, .. await eventLog.ReadEventsAsync(Key.Workspace, unattributed, CancellationToken.None)];
+        }
+
+        var seen = S.SeenMessageIds.ToHashSet(StringComparer.Ordinal);
         foreach (var e in events)
         {
-            if (LeadActivityObserver.ScoredEventOf(e.MessageId, e.Type, e.Name, e.Timestamp, e.Payload) is { } scored)
+            if (seen.Add(e.MessageId) && LeadActivityObserver.ScoredEventOf(e.MessageId, e.Type, e.Name, e.Timestamp, e.Payload) is { } scored)
             {
                 S.SeenMessageIds.Add(e.MessageId);
                 S.Events.Add(scored);
@@ -463,6 +475,11 @@ internal sealed partial class LeadGrain(
         }
 
         S.Events.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
+        if (S.Events.Count > LeadState.MaxEvents)
+        {
+            S.Events.RemoveRange(0, S.Events.Count - LeadState.MaxEvents);
+        }
+
         return S.Events.Count > 0;
     }
 

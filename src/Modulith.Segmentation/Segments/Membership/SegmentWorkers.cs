@@ -100,7 +100,7 @@ internal sealed partial class SegmentBackfillWorker(
 
         var facts = new CustomerFacts();
         facts.Update(profile);
-        var lead = await leads.GetStatusAsync(workspaceId, customerId);
+        var lead = await leads.GetStatusAsync(workspaceId, customerId, profile.Identities.Any(i => i.Kind is "email" or "phone"));
         facts.LeadStage = lead.Stage;
         facts.LeadScore = lead.Score;
         await grain.EvaluateAsync(facts, job.SegmentId, job.Version);
