@@ -5,6 +5,7 @@ using Modulith.Customers.Contracts;
 using Modulith.Customers.Identity;
 using Modulith.Customers.Touchpoints;
 using Modulith.Ingestion.Contracts;
+using Modulith.SharedKernel;
 
 namespace Modulith.Customers.Profiles;
 
@@ -59,7 +60,7 @@ internal static class ProfileFolder
 
         if (e.Type == "track" && e.Name is not null)
         {
-            state.Counters.EventCounts[e.Name] = state.Counters.EventCounts.GetValueOrDefault(e.Name) + 1;
+            state.Counters.EventCounts[SharedStrings.Of(e.Name)!] = state.Counters.EventCounts.GetValueOrDefault(e.Name) + 1;
             switch (e.Name)
             {
                 case "Product Viewed":
@@ -96,7 +97,7 @@ internal static class ProfileFolder
 
     private static void AddRecentEvent(CustomerState state, IngestedEvent e)
     {
-        state.RecentEvents.Add(new RecentEvent { Sequence = e.Sequence, MessageId = e.MessageId, Type = e.Type, Name = e.Name, Timestamp = e.Timestamp });
+        state.RecentEvents.Add(new RecentEvent { Sequence = e.Sequence, MessageId = e.MessageId, Type = SharedStrings.Of(e.Type)!, Name = SharedStrings.Of(e.Name), Timestamp = e.Timestamp });
         if (state.RecentEvents.Count > CustomerState.RecentEventCount)
         {
             state.RecentEvents.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
@@ -375,12 +376,12 @@ internal static class ProfileFolder
             {
                 At = e.Timestamp,
                 Channel = ChannelClassifier.Classify(medium, source, referrerHost, gclid is not null, fbclid is not null),
-                Source = source,
-                Medium = medium,
-                Campaign = name,
-                Term = Param("utm_term", "term"),
-                Content = Param("utm_content", "content"),
-                Referrer = referrerHost is null ? null : referrer,
+                Source = SharedStrings.Of(source),
+                Medium = SharedStrings.Of(medium),
+                Campaign = SharedStrings.Of(name),
+                Term = SharedStrings.Of(Param("utm_term", "term")),
+                Content = SharedStrings.Of(Param("utm_content", "content")),
+                Referrer = referrerHost is null ? null : SharedStrings.Of(referrer),
                 ClickId = gclid is not null ? "gclid:" + gclid : fbclid is not null ? "fbclid:" + fbclid : null,
                 LandingPage = url,
                 MessageId = e.MessageId,

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Modulith.Customers.Contracts;
 using Modulith.Leads.Contracts;
 using Modulith.Leads.Scoring;
+using Modulith.SharedKernel;
 using Modulith.SharedKernel.Grains;
 
 namespace Modulith.Leads.Pipeline;
@@ -72,7 +73,7 @@ internal sealed class LeadActivityObserver(IGrainFactory grains) : ICustomerActi
             "screen" => "Screen Viewed",
             _ => null,
         };
-        return name is null ? null : new ScoredEvent(messageId, name, timestamp, PropertiesOf(payload, type == "track" ? null : eventName));
+        return name is null ? null : new ScoredEvent(messageId, SharedStrings.Of(name)!, timestamp, PropertiesOf(payload, type == "track" ? null : eventName));
     }
 
     private static Dictionary<string, string>? PropertiesOf(string payload, string? pageName)
@@ -91,7 +92,7 @@ internal sealed class LeadActivityObserver(IGrainFactory grains) : ICustomerActi
                 var raw = property.Value.GetRawText();
                 if (raw.Length <= MaxValueLength)
                 {
-                    (properties ??= new Dictionary<string, string>(StringComparer.Ordinal))[property.Name] = raw;
+                    (properties ??= new Dictionary<string, string>(StringComparer.Ordinal))[SharedStrings.Of(property.Name)!] = raw;
                     if (properties.Count == MaxProperties)
                     {
                         break;
