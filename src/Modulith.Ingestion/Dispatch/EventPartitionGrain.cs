@@ -105,6 +105,7 @@ internal sealed partial class EventPartitionGrain(
     ParkedEventStore parking,
     IIngestedEventConsumer consumer,
     DispatchThrottle throttle,
+    Microsoft.Extensions.Options.IOptions<IngestionOptions> options,
     TimeProvider clock,
     ILogger<EventPartitionGrain> logger) : Grain, IEventPartitionGrain, IRemindable
 {
@@ -120,7 +121,7 @@ internal sealed partial class EventPartitionGrain(
     // A short pause before draining lets a partition collect more events per drain: fewer transactions, and one state
     // write per customer for all of its events in the window instead of one per event. It pays only while events keep
     // coming: a partition that has been quiet for a while drains its first new events at once.
-    private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(20);
+    private readonly TimeSpan _coalesceWindow = options.Value.DrainCoalesceWindow;
     private static readonly TimeSpan QuietAfter = TimeSpan.FromMilliseconds(250);
     private long _lastDrainStarted;
     private const string KeepAlive = "drain";
@@ -179,9 +180,9 @@ internal sealed partial class EventPartitionGrain(
     {
         while (_requested)
         {
-            if (_lastDrainStarted != 0 && clock.GetElapsedTime(_lastDrainStarted) < QuietAfter)
+            if (_lastDrainStarted != 0 && _coalesceWindow > TimeSpan.Zero && clock.GetElapsedTime(_lastDrainStarted) < QuietAfter)
             {
-                await Task.Delay(CoalesceWindow, clock);
+                await Task.Delay(_coalesceWindow, clock);
             }
 
             _lastDrainStarted = clock.GetTimestamp();
