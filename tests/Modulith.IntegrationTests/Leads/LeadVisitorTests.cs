@@ -17,11 +17,7 @@ public sealed class LeadVisitorTests
         var admin = host.Admin();
         var visitor = "visitor-" + Guid.NewGuid().ToString("N")[..8];
         var t0 = DateTimeOffset.UtcNow.AddMinutes(-10);
-        await SendAsync(host, host.WriteKey,
-            Page(visitor, t0, "https://shop.example/?utm_source=newsletter&utm_medium=email&utm_campaign=spring"),
-            Track(visitor, "Product Viewed", t0.AddSeconds(20), new JsonObject { ["product_id"] = "p1" }),
-            Track(visitor, "Product Viewed", t0.AddSeconds(40), new JsonObject { ["product_id"] = "p2" }),
-            Track(visitor, "Product Viewed", t0.AddSeconds(60), new JsonObject { ["product_id"] = "p3" }));
+        await SendAsync(host, host.WriteKey, Browsing(visitor, t0));
         await host.DrainAsync();
         var customerId = (await host.FindCustomerAsync("anonymousId=" + visitor, admin))!;
         Assert.NotNull(customerId);
@@ -54,11 +50,7 @@ public sealed class LeadVisitorTests
         await using (var host = TestHost.StartSqlite(data, settings))
         {
             var admin = host.Admin();
-            await SendAsync(host, host.WriteKey,
-                Page(visitor, t0, "https://shop.example/?utm_source=newsletter&utm_medium=email&utm_campaign=spring"),
-                Track(visitor, "Product Viewed", t0.AddSeconds(20), new JsonObject { ["product_id"] = "p1" }),
-                Track(visitor, "Product Viewed", t0.AddSeconds(40), new JsonObject { ["product_id"] = "p2" }),
-                Track(visitor, "Product Viewed", t0.AddSeconds(60), new JsonObject { ["product_id"] = "p3" }));
+            await SendAsync(host, host.WriteKey, Browsing(visitor, t0));
             await host.DrainAsync();
             customerId = (await host.FindCustomerAsync("anonymousId=" + visitor, admin))!;
             Assert.NotNull(customerId);
@@ -85,6 +77,15 @@ public sealed class LeadVisitorTests
 
         Assert.Equal(1, StoredLeadStates(data));
     }
+
+    /// <summary>A visit from the spring newsletter with three product views, anonymous.</summary>
+    private static JsonObject[] Browsing(string visitor, DateTimeOffset t0) =>
+    [
+        Page(visitor, t0, "https://shop.example/?utm_source=newsletter&utm_medium=email&utm_campaign=spring"),
+        Track(visitor, "Product Viewed", t0.AddSeconds(20), new JsonObject { ["product_id"] = "p1" }),
+        Track(visitor, "Product Viewed", t0.AddSeconds(40), new JsonObject { ["product_id"] = "p2" }),
+        Track(visitor, "Product Viewed", t0.AddSeconds(60), new JsonObject { ["product_id"] = "p3" }),
+    ];
 
     private static async Task<int> LeadActivationsAsync(TestHost host, string customerId)
     {
