@@ -37,7 +37,11 @@ public sealed record CustomerSnapshot(
     DateTimeOffset? FirstSeen = null,
     DateTimeOffset? LastSeen = null,
     IReadOnlyList<string>? MergedCustomerIds = null,
-    IReadOnlyList<long>? RecentSequences = null);
+    IReadOnlyList<long>? RecentSequences = null)
+{
+    /// <summary>An email or a phone number is known: the customer can be contacted, and so can be a lead.</summary>
+    public bool IsKnownContact => HasEmail || HasPhone;
+}
 
 /// <summary>Events applied to one customer's profile, with the profile as it is afterwards.</summary>
 /// <param name="WorkspaceId">The workspace.</param>

@@ -18,7 +18,7 @@ internal sealed class LeadActivityObserver(IGrainFactory grains) : ICustomerActi
     {
         // A customer becomes a lead only as a known contact: until then there is no lead grain at all (docs/adr/0014).
         // The lead's first activity reads the visitor's earlier events back from the event log.
-        if (!activity.Snapshot.HasEmail && !activity.Snapshot.HasPhone)
+        if (!activity.Snapshot.IsKnownContact)
         {
             return Task.CompletedTask;
         }

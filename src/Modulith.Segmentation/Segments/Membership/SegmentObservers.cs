@@ -36,7 +36,7 @@ internal sealed class SegmentActivityObserver(IGrainFactory grains, SegmentCatal
             }
         }
 
-        var lead = await leads.GetStatusAsync(activity.WorkspaceId, activity.CustomerId, activity.Snapshot.HasEmail || activity.Snapshot.HasPhone);
+        var lead = await leads.GetStatusAsync(activity.WorkspaceId, activity.CustomerId, activity.Snapshot.IsKnownContact);
         facts.LeadStage = lead.Stage;
         facts.LeadScore = lead.Score;
         await grains.GetGrainByKey<ICustomerSegmentsGrain>($"{activity.WorkspaceId}/{activity.CustomerId}").ObserveAsync(new SegmentInput(facts, hits, connector));
