@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Modulith.Ingestion.Contracts;
 using Modulith.Ingestion.Dispatch;
 using Modulith.Ingestion.Endpoints;
@@ -18,7 +19,10 @@ public static class IngestionModule
     /// <summary>Adds the module's services.</summary>
     public static IHostApplicationBuilder AddIngestion(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
+        // Bound and checked at start: a malformed or out-of-range setting stops the host with its name, instead of
+        // failing every request that first reads it.
+        builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<IngestionOptions>, IngestionOptionsValidator>();
         builder.Services.AddSingleton<ISchemaContributor, EventLogSchema>();
         builder.Services.AddSingleton<EventLogStore>();
         builder.Services.AddSingleton<IEventLog, EventLogAccess>();

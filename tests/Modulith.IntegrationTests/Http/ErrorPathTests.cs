@@ -82,3 +82,16 @@ public sealed class BackPressureTests
         Assert.Equal(1, profile.GetProperty("metrics").GetProperty("productViews").GetInt32());
     }
 }
+
+public sealed class SettingsAtStartTests
+{
+    [Theory]
+    [InlineData("Modulith:Ingestion:DrainCoalesceWindow", "abc", "Modulith:Ingestion:DrainCoalesceWindow")]
+    [InlineData("Modulith:Ingestion:ConcurrentDrains", "0", "Modulith:Ingestion:ConcurrentDrains must be at least 1")]
+    public void A_bad_ingestion_setting_stops_the_host_at_start_naming_the_setting(string setting, string value, string expected)
+    {
+        var failure = Assert.ThrowsAny<Exception>(() => TestHost.StartSqlite(settings: new Dictionary<string, string?> { [setting] = value }));
+
+        Assert.Contains(expected, failure.ToString(), StringComparison.Ordinal);
+    }
+}
