@@ -38,8 +38,11 @@ internal interface ILeadGrain : IGrainWithStringKey
     /// <summary>Applies new activity idempotently (events are deduplicated by message id) and moves the stage.</summary>
     Task ObserveAsync(LeadActivity activity);
 
-    /// <summary>The lead, or null while the customer is an anonymous visitor.</summary>
-    [ReadOnly]
+    /// <summary>
+    /// The lead as stored, or null while the customer is not a lead. A call that changes the lead and is under way is
+    /// waited for until its change is stored, not until it has told the lead's observers.
+    /// </summary>
+    [AlwaysInterleave]
     Task<LeadView?> GetAsync();
 
     /// <summary>The stage and score only (cheap; for segments).</summary>
@@ -87,9 +90,10 @@ internal sealed partial class LeadGrain(
     LeadProjectionStore projection,
     LeadRouter router,
     SlaEngine sla,
+    LeadTimerStore timers,
     Ingestion.Contracts.IEventLog eventLog,
     TimeProvider clock,
-    ILogger<LeadGrain> logger) : Grain, ILeadGrain
+    ILogger<LeadGrain> logger) : Grain, ILeadGrain, IIncomingGrainCallFilter
 {
     private const string CreatedThroughApi = "entered through the API";
 
@@ -98,6 +102,16 @@ internal sealed partial class LeadGrain(
     private bool _historyLoaded;
 
     private IGrainTimer? _timer;
+
+    // What lead_timers holds for this lead, as far as this activation knows: the state's due time when it was loaded
+    // (both are written together), then what this activation wrote.
+    private DateTimeOffset? _storedDueAt;
+
+    // The lead as last stored, which reads answer (GetAsync interleaves with the calls that change the lead). While such
+    // a call is under way and has not stored its change yet, a read waits for it: it answers the change as soon as it is
+    // stored, without waiting for the observers that are told about it afterwards.
+    private LeadView? _stored;
+    private TaskCompletionSource? _storing;
 
     private LeadState S => state.State;
 
@@ -121,8 +135,30 @@ internal sealed partial class LeadGrain(
             S.SeenMessageIds.Clear();
         }
 
+        _storedDueAt = S.SlaNextDueAt;
+        _stored = S.IsLead ? View() : null;
         ArmTimer();
         return Task.CompletedTask;
+    }
+
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.InterfaceMethod?.Name is nameof(GetAsync) or nameof(GetStatusAsync))
+        {
+            await context.Invoke();
+            return;
+        }
+
+        var storing = _storing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            await context.Invoke();
+        }
+        finally
+        {
+            _storing = null;
+            storing.TrySetResult();
+        }
     }
 
     public async Task ObserveAsync(LeadActivity activity)
@@ -193,7 +229,15 @@ internal sealed partial class LeadGrain(
         await AdvanceAsync(model, ordered);
     }
 
-    public Task<LeadView?> GetAsync() => Task.FromResult(S.IsLead ? View() : null);
+    public async Task<LeadView?> GetAsync()
+    {
+        if (_storing is { } storing)
+        {
+            await storing.Task;
+        }
+
+        return _stored;
+    }
 
     public Task<LeadStatus> GetStatusAsync() => Task.FromResult(new LeadStatus(S.Stage, S.Score?.Total));
 
@@ -220,7 +264,7 @@ internal sealed partial class LeadGrain(
         if (S.Sla is { FirstContactAt: null } running)
         {
             S.Sla = running with { FirstContactAt = now, Breached = running.Breached || running.DueAt < now };
-            await sla.StopTimerAsync(Key.Workspace, Key.Customer, S);
+            SlaEngine.StopTimer(S);
             ArmTimer();
         }
 
@@ -282,7 +326,7 @@ internal sealed partial class LeadGrain(
         S.RejectedAt = now;
         S.RejectionReason = reason;
         Move(LeadStages.Rejected, by, reason + (note is null ? string.Empty : ": " + note), now);
-        await CloseSlaAsync();
+        CloseSla();
         await SaveAsync();
         return LeadActionResult.Ok(View());
     }
@@ -302,7 +346,7 @@ internal sealed partial class LeadGrain(
         var now = clock.GetUtcNow();
         S.RecycledAt = now;
         Move(LeadStages.Recycled, by, "back to nurturing" + (note is null ? string.Empty : ": " + note), now);
-        await CloseSlaAsync();
+        CloseSla();
         await SaveAsync();
         return LeadActionResult.Ok(View());
     }
@@ -348,7 +392,7 @@ internal sealed partial class LeadGrain(
             return LeadActionResult.Ok(View());
         }
 
-        S.Sla = await sla.PauseAsync(Key.Workspace, Key.Customer, S, pause, clock.GetUtcNow());
+        S.Sla = await sla.PauseAsync(Key.Workspace, S, pause, clock.GetUtcNow());
         S.History.Add(new StageChange(S.Stage, S.Stage, clock.GetUtcNow(), by, pause ? "SLA clock paused" : "SLA clock resumed"));
         ArmTimer();
         await SaveAsync();
@@ -400,7 +444,7 @@ internal sealed partial class LeadGrain(
         {
             S.ErasedAt = clock.GetUtcNow();
             S.History.Add(new StageChange(S.Stage, S.Stage, S.ErasedAt.Value, "system", "the person's data was erased"));
-            await CloseSlaAsync();
+            CloseSla();
         }
 
         await SaveAsync();
@@ -441,7 +485,7 @@ internal sealed partial class LeadGrain(
 
             S.CustomerAt = now;
             Move(LeadStages.Customer, "system", "placed a first order", now);
-            await CloseSlaAsync();
+            CloseSla();
         }
 
         if (S.IsLead || wasLead)
@@ -526,7 +570,7 @@ internal sealed partial class LeadGrain(
             }
         }
 
-        S.Sla = await sla.StartAsync(Key.Workspace, Key.Customer, S, now);
+        S.Sla = await sla.StartAsync(Key.Workspace, S, now);
         ArmTimer();
     }
 
@@ -544,11 +588,11 @@ internal sealed partial class LeadGrain(
         await sla.NotifyAssignedAsync(Key.Workspace, Key.Customer, S, assignment);
     }
 
-    private async Task CloseSlaAsync()
+    private void CloseSla()
     {
         if (S.Sla is { FirstContactAt: null })
         {
-            await sla.StopTimerAsync(Key.Workspace, Key.Customer, S);
+            SlaEngine.StopTimer(S);
             ArmTimer();
         }
     }
@@ -576,12 +620,18 @@ internal sealed partial class LeadGrain(
     private async Task SaveAsync()
     {
         S.UpdatedAt = clock.GetUtcNow();
-        // The list's row and the audit of a new assignment follow the state; each waits for a commit, so they wait
-        // together. Should the state write fail, the event that led here is delivered again and they are written again.
-        var writes = new List<Task>(2 + _unaudited.Count) { state.WriteStateAsync() };
+        // The list's row, the SLA timer's row and the audit of a new assignment follow the state; each waits for a
+        // commit, so they wait together. Should the state write fail, the event that led here is delivered again and
+        // they are written again.
+        var writes = new List<Task>(3 + _unaudited.Count) { state.WriteStateAsync() };
         if (S.IsLead)
         {
             writes.Add(projection.UpsertAsync(Key.Workspace, Key.Customer, S));
+        }
+
+        if (S.SlaNextDueAt != _storedDueAt)
+        {
+            writes.Add(WriteTimerAsync(S.SlaNextDueAt));
         }
 
         writes.AddRange(_unaudited.Select(a => router.AuditAsync(Key.Workspace, Key.Customer, a.Assignment, a.Team)));
@@ -597,12 +647,21 @@ internal sealed partial class LeadGrain(
             throw;
         }
 
+        _stored = S.IsLead ? View() : null;
+        _storing?.TrySetResult();
+
         foreach (var change in _unpublished)
         {
             await sla.PublishStageAsync(Key.Workspace, Key.Customer, S, change);
         }
 
         _unpublished.Clear();
+    }
+
+    private async Task WriteTimerAsync(DateTimeOffset? dueAt)
+    {
+        await timers.SetAsync(Key.Workspace, Key.Customer, dueAt);
+        _storedDueAt = dueAt;
     }
 
     private void ArmTimer()

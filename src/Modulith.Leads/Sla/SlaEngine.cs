@@ -15,13 +15,13 @@ internal sealed record SlaFireOutcome(bool Changed, string? Reassign);
 /// <summary>
 /// The lead SLA: picks the policy for a lead, runs its clock in business time, fires reminders and the escalation
 /// chain, and sends the notifications (in-process integration events, email to the reps, a webhook). The lead's grain
-/// keeps the clock in its state; the next due time is also kept in <c>lead_timers</c>, so a restart or a silo failure
-/// loses no timer (<see cref="LeadTimerScanner"/>).
+/// keeps the clock in its state, with the next due time (<see cref="LeadState.SlaNextDueAt"/>), which the grain also
+/// writes to <c>lead_timers</c> beside its state, so a restart or a silo failure loses no timer
+/// (<see cref="LeadTimerScanner"/>).
 /// </summary>
 internal sealed partial class SlaEngine(
     SlaAgreementStore agreements,
     SalesRepStore reps,
-    LeadTimerStore timers,
     IChannelOutbox outbox,
     IEnumerable<ILeadEventObserver> observers,
     TimeProvider time,
@@ -47,29 +47,24 @@ internal sealed partial class SlaEngine(
         PolicyFor(await agreements.GetAsync(workspaceId), stage, profile);
 
     /// <summary>Starts a clock for the lead's current stage when a policy covers it; answers null otherwise.</summary>
-    public async Task<SlaClock?> StartAsync(string workspaceId, string leadId, LeadState s, DateTimeOffset now)
+    public async Task<SlaClock?> StartAsync(string workspaceId, LeadState s, DateTimeOffset now)
     {
         var agreement = await agreements.GetAsync(workspaceId);
         if (PolicyFor(agreement, s.Stage, s.Profile) is not { } policy || ParseDuration(policy.Within) is not { } within)
         {
-            await timers.SetAsync(workspaceId, leadId, null);
+            s.SlaNextDueAt = null;
             return null;
         }
 
         s.SlaElapsedBefore = TimeSpan.Zero;
         var clock = new SlaClock(policy.Id!, now, CalendarFor(agreement, policy).Add(now, within), null, false, false, 0, 0);
         s.SlaNextDueAt = NextDue(agreement, policy, clock, s.SlaElapsedBefore);
-        await timers.SetAsync(workspaceId, leadId, s.SlaNextDueAt);
         return clock;
     }
 
-    public async Task StopTimerAsync(string workspaceId, string leadId, LeadState s)
-    {
-        s.SlaNextDueAt = null;
-        await timers.SetAsync(workspaceId, leadId, null);
-    }
+    public static void StopTimer(LeadState s) => s.SlaNextDueAt = null;
 
-    public async Task<SlaClock> PauseAsync(string workspaceId, string leadId, LeadState s, bool pause, DateTimeOffset now)
+    public async Task<SlaClock> PauseAsync(string workspaceId, LeadState s, bool pause, DateTimeOffset now)
     {
         var agreement = await agreements.GetAsync(workspaceId);
         var clock = s.Sla!;
@@ -79,14 +74,12 @@ internal sealed partial class SlaEngine(
         {
             s.SlaElapsedBefore += calendar.Between(clock.StartedAt, now);
             s.SlaNextDueAt = null;
-            await timers.SetAsync(workspaceId, leadId, null);
             return clock with { Paused = true, DueAt = null };
         }
 
         var within = ParseDuration(policy?.Within) ?? TimeSpan.Zero;
         var resumed = clock with { Paused = false, StartedAt = now, DueAt = calendar.Add(now, within - s.SlaElapsedBefore) };
         s.SlaNextDueAt = policy is null ? resumed.DueAt : NextDue(agreement, policy, resumed, s.SlaElapsedBefore);
-        await timers.SetAsync(workspaceId, leadId, s.SlaNextDueAt);
         return resumed;
     }
 
@@ -97,7 +90,7 @@ internal sealed partial class SlaEngine(
         var clock = s.Sla!;
         if (agreement.Policies?.FirstOrDefault(p => p.Id == clock.PolicyId) is not { } policy || ParseDuration(policy.Within) is not { } within)
         {
-            await StopTimerAsync(workspaceId, leadId, s);
+            StopTimer(s);
             return new SlaFireOutcome(true, null);
         }
 
@@ -143,7 +136,6 @@ internal sealed partial class SlaEngine(
             changed = true;
         }
 
-        await timers.SetAsync(workspaceId, leadId, next);
         return new SlaFireOutcome(changed, reassign);
     }
 

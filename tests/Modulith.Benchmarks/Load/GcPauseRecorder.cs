@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Parsers;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
 namespace Modulith.Benchmarks.Load;
 
@@ -12,21 +13,27 @@ public sealed record GcPause(DateTime StartedUtc, double Milliseconds, int Gener
     public DateTime EndedUtc => StartedUtc.AddMilliseconds(Milliseconds);
 }
 
+/// <summary>A thread the process's thread pool added because queued work made no progress for half a second.</summary>
+public sealed record StarvationInjection(DateTime AtUtc, int WorkerThreads);
+
 /// <summary>
 /// Records another .NET process's GC pauses from its runtime events (EventPipe, the GC keyword at informational level,
-/// which the runtime emits once per collection, so the cost to the process is small).
+/// which the runtime emits once per collection, so the cost to the process is small), and the threads its thread pool
+/// added for starvation (the threading keyword: one event per change of the pool's size).
 /// </summary>
 public sealed class GcPauseRecorder : IDisposable
 {
     private readonly EventPipeSession _session;
     private readonly Task _reading;
     private readonly List<GcPause> _pauses = [];
+    private readonly List<StarvationInjection> _injections = [];
     private DateTime? _suspendedAt;
     private int _generation;
 
     private GcPauseRecorder(int processId)
     {
-        var provider = new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, (long)ClrTraceEventParser.Keywords.GC);
+        var provider = new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational,
+            (long)(ClrTraceEventParser.Keywords.GC | ClrTraceEventParser.Keywords.Threading));
         _session = new DiagnosticsClient(processId).StartEventPipeSession(provider, requestRundown: false);
         var source = new EventPipeEventSource(_session.EventStream);
         source.Clr.GCSuspendEEStart += e => _suspendedAt = e.TimeStamp.ToUniversalTime();
@@ -41,6 +48,16 @@ public sealed class GcPauseRecorder : IDisposable
                 }
 
                 _suspendedAt = null;
+            }
+        };
+        source.Clr.ThreadPoolWorkerThreadAdjustmentAdjustment += e =>
+        {
+            if (e.Reason == ThreadAdjustmentReason.Starvation)
+            {
+                lock (_injections)
+                {
+                    _injections.Add(new StarvationInjection(e.TimeStamp.ToUniversalTime(), (int)e.NewWorkerThreadCount));
+                }
             }
         };
         _reading = Task.Factory.StartNew(source.Process, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -68,6 +85,23 @@ public sealed class GcPauseRecorder : IDisposable
         {
             return [.. _pauses.Where(p => p.StartedUtc >= fromUtc && p.StartedUtc < toUtc)];
         }
+    }
+
+    /// <summary>
+    /// A line on the threads added for starvation in a window, and how many of the given slow intervals had one added while
+    /// they ran or within the half second after (the pool adds one only after half a second without progress).
+    /// </summary>
+    public string DescribeStarvation(DateTime fromUtc, DateTime toUtc, IReadOnlyList<(DateTime From, DateTime To)> slow)
+    {
+        List<StarvationInjection> injections;
+        lock (_injections)
+        {
+            injections = [.. _injections.Where(i => i.AtUtc >= fromUtc && i.AtUtc < toUtc.AddSeconds(1))];
+        }
+
+        var stalled = slow.Count(s => injections.Any(i => i.AtUtc >= s.From && i.AtUtc < s.To.AddMilliseconds(500)));
+        var threads = injections.Count == 0 ? "" : $", up to {injections.Max(i => i.WorkerThreads)} worker threads";
+        return $"Thread pool starvation during the probes: {injections.Count} threads added{threads}; {stalled} of the {slow.Count} probes over 100 ms were running when or just before one was added.";
     }
 
     /// <summary>A line on the pauses in a window, and how many of the given slow intervals overlapped one of 20 ms or more.</summary>

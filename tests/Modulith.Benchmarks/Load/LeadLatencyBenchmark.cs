@@ -126,6 +126,7 @@ public static class LeadLatencyBenchmark
             {
                 var slowWindows = slow.Select(o => (o.Timing.SentUtc, o.Timing.SentUtc.AddMilliseconds(o.Timing.Total))).ToList();
                 Console.WriteLine(GcPauseRecorder.Describe(await gc.PausesAsync(measuredFromUtc, measuredToUtc), measuredToUtc - measuredFromUtc, slowWindows));
+                Console.WriteLine(gc.DescribeStarvation(measuredFromUtc, measuredToUtc, slowWindows));
             }
 
             var answered = outcomes.OfType<ProbeTiming>().ToList();

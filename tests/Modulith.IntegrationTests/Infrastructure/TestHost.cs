@@ -57,15 +57,18 @@ public sealed class TestHost : IAsyncDisposable
         return settings;
     }
 
-    /// <summary>Starts a host on the embedded SQLite store (a fresh data directory unless one is given).</summary>
-    public static TestHost StartSqlite(string? dataDirectory = null, IDictionary<string, string?>? settings = null)
+    /// <summary>
+    /// Starts a host on the embedded SQLite store (a fresh data directory unless one is given); <paramref name="services"/>
+    /// adds to the host's services (an observer of a module's integration events, say).
+    /// </summary>
+    public static TestHost StartSqlite(string? dataDirectory = null, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "modulith-test-" + Guid.NewGuid().ToString("N"));
         var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["Modulith:DataDirectory"] = dataDirectory,
         };
-        return Start(all, dataDirectory);
+        return Start(all, dataDirectory, services);
     }
 
     /// <summary>Starts a silo of a PostgreSQL cluster.</summary>
@@ -81,7 +84,7 @@ public sealed class TestHost : IAsyncDisposable
         return Start(all, Path.GetTempPath());
     }
 
-    private static TestHost Start(Dictionary<string, string?> settings, string dataDirectory)
+    private static TestHost Start(Dictionary<string, string?> settings, string dataDirectory, Action<IServiceCollection>? services = null)
     {
         settings.TryAdd("Modulith:Bootstrap:Workspace", "shop-a");
         settings.TryAdd("Modulith:Bootstrap:AdminKey", "mk_test_admin_" + Guid.NewGuid().ToString("N"));
@@ -89,7 +92,7 @@ public sealed class TestHost : IAsyncDisposable
         settings["Modulith:Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Modulith:Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings.TryAdd("Serilog:MinimumLevel:Default", "Warning");
-        return new TestHost(new Factory(settings), settings["Modulith:Bootstrap:AdminKey"]!, settings["Modulith:Bootstrap:WriteKey"]!, dataDirectory);
+        return new TestHost(new Factory(settings, services), settings["Modulith:Bootstrap:AdminKey"]!, settings["Modulith:Bootstrap:WriteKey"]!, dataDirectory);
     }
 
     public static int FreePort()
@@ -182,13 +185,18 @@ public sealed class TestHost : IAsyncDisposable
         await _factory.DisposeAsync();
     }
 
-    private sealed class Factory(Dictionary<string, string?> settings) : WebApplicationFactory<Program>
+    private sealed class Factory(Dictionary<string, string?> settings, Action<IServiceCollection>? services) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);
+            }
+
+            if (services is not null)
+            {
+                builder.ConfigureServices(services);
             }
         }
     }

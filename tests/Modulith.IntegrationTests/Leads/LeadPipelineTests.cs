@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Modulith.IntegrationTests.Infrastructure;
+using Modulith.Leads.Contracts;
 using static Modulith.IntegrationTests.Leads.LeadTestKit;
 
 namespace Modulith.IntegrationTests.Leads;
@@ -41,6 +44,71 @@ public sealed class LeadPipelineTests(SqliteHostFixture fixture) : IClassFixture
 
         var list = await admin.GetFromJsonAsync<JsonElement>("/api/leads?stage=SQL&owner=bob");
         Assert.Equal(id, Assert.Single(list.GetProperty("items").EnumerateArray()).GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Reading_a_lead_waits_for_a_change_under_way_until_it_is_stored_but_not_for_the_observers_told_after()
+    {
+        var observer = new HoldingObserver();
+        await using var host = TestHost.StartSqlite(services: s => s.AddSingleton<ILeadEventObserver>(observer));
+        var admin = host.Admin();
+        await CreateRepAsync(admin, new { id = "bob", name = "Bob" });
+        var visitor = Visitor();
+        var id = await QualifyAsMqlAsync(host, admin, host.WriteKey, visitor);
+
+        observer.Arm();
+        await SendAsync(host, host.WriteKey, Track(visitor, "Product Added", DateTimeOffset.UtcNow, new JsonObject { ["product_id"] = "p3" }));
+        try
+        {
+            // Assigned, not yet stored: a read waits.
+            Assert.Equal(id, (await observer.Assigned.Task.WaitAsync(TimeSpan.FromSeconds(30))).LeadId);
+            var reading = admin.GetFromJsonAsync<JsonElement>($"/api/leads/{id}");
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            Assert.False(reading.IsCompleted, "The read answered before the change under way was stored.");
+
+            // Stored, the observers still being told: the read answers the SQL.
+            observer.ReleaseAssigned();
+            Assert.Equal(id, (await observer.StageChanged.Task.WaitAsync(TimeSpan.FromSeconds(30))).LeadId);
+            var lead = await reading.WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal("SQL", lead.GetProperty("stage").GetString());
+            Assert.Equal("bob", lead.GetProperty("ownerId").GetString());
+            var again = await admin.GetFromJsonAsync<JsonElement>($"/api/leads/{id}").WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal("SQL", again.GetProperty("stage").GetString());
+        }
+        finally
+        {
+            observer.ReleaseAssigned();
+            observer.ReleaseStageChanged();
+        }
+
+        await host.DrainAsync();
+        Assert.Equal("SQL", (await LeadAsync(admin, id)).GetProperty("stage").GetString());
+    }
+
+    /// <summary>Once armed, holds the lead's turn on its first assignment and on its first SQL stage change until released.</summary>
+    private sealed class HoldingObserver : ILeadEventObserver
+    {
+        private readonly TaskCompletionSource _assignedReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _stageChangedReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _armed;
+
+        public TaskCompletionSource<LeadEvent> Assigned { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<LeadEvent> StageChanged { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Arm() => _armed = true;
+
+        public void ReleaseAssigned() => _assignedReleased.TrySetResult();
+
+        public void ReleaseStageChanged() => _stageChangedReleased.TrySetResult();
+
+        public Task OnLeadEventAsync(LeadEvent leadEvent) => leadEvent switch
+        {
+            _ when !_armed => Task.CompletedTask,
+            { Kind: "assigned" } when Assigned.TrySetResult(leadEvent) => _assignedReleased.Task,
+            { Kind: "stage_changed", Stage: "SQL" } when StageChanged.TrySetResult(leadEvent) => _stageChangedReleased.Task,
+            _ => Task.CompletedTask,
+        };
     }
 
     [Fact]

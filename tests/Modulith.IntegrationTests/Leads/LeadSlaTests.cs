@@ -66,6 +66,8 @@ public sealed class LeadSlaTests
         // The host is down for a moment; the clock goes on and the restarted host fires what is due.
         await using (var restarted = TestHost.StartSqlite(data, settings))
         {
+            // Nothing reads the lead before its escalation is out: only its SLA timer's stored row can wake it.
+            await Eventually.UntilAsync(() => notices.Any(n => n.LeadId == slow && n.Type == "sla_escalated"), TimeSpan.FromSeconds(30), "The escalation did not reach the webhook receiver.");
             var admin = restarted.Admin();
             var escalated = await WaitForLeadAsync(admin, slow, l => l.GetProperty("sla").GetProperty("escalationsSent").GetInt32() == 1, TimeSpan.FromSeconds(30), "The escalation");
             Assert.True(escalated.GetProperty("sla").GetProperty("breached").GetBoolean());
@@ -78,8 +80,6 @@ public sealed class LeadSlaTests
             var quiet = await LeadAsync(admin, contacted);
             Assert.False(quiet.GetProperty("sla").GetProperty("breached").GetBoolean());
             Assert.Equal(0, quiet.GetProperty("sla").GetProperty("remindersSent").GetInt32());
-
-            await Eventually.UntilAsync(() => notices.Any(n => n.LeadId == slow && n.Type == "sla_escalated"), TimeSpan.FromSeconds(20), "The escalation did not reach the webhook receiver.");
         }
 
         var ofSlow = notices.Where(n => n.LeadId == slow).ToList();
