@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Modulith.Customers.Contracts;
 using Modulith.Customers.Directory;
 using Modulith.Customers.Identity;
@@ -14,6 +15,7 @@ internal sealed partial class CustomerEraser(
     IEventLog eventLog,
     CustomerDirectoryStore directory,
     IEnumerable<ICustomerErasureObserver> observers,
+    IOptions<CustomersOptions> options,
     ILogger<CustomerEraser> logger) : ICustomerPrivacy
 {
     private readonly ICustomerErasureObserver[] _observers = observers.ToArray();
@@ -29,7 +31,7 @@ internal sealed partial class CustomerEraser(
         // The person's events that dispatch has not applied yet would otherwise start a new profile after this one is
         // gone; they are erased first, and a drain that already read one is waited for, so the profile erasure covers it.
         var known = state.Identities.Concat(state.Merges.SelectMany(m => m.SourceIdentities)).Select(i => $"{i.Kind}:{i.Value}").ToList();
-        var events = await eventLog.EraseUnattributedEventsAsync(workspaceId, IdsOf(known, IdentityKey.UserId), IdsOf(known, IdentityKey.AnonymousId), IdsOf(known, IdentityKey.Email), cancellationToken);
+        var events = await EraseUnattributedEventsAsync(workspaceId, known, cancellationToken);
 
         var profiles = new List<string> { state.Id };
         var identities = new HashSet<string>(StringComparer.Ordinal);
@@ -46,11 +48,24 @@ internal sealed partial class CustomerEraser(
         }
 
         events += await eventLog.EraseCustomerEventsAsync(workspaceId, profiles, cancellationToken);
-        events += await eventLog.EraseUnattributedEventsAsync(workspaceId, IdsOf(identities, IdentityKey.UserId), IdsOf(identities, IdentityKey.AnonymousId), IdsOf(identities, IdentityKey.Email), cancellationToken);
+        events += await EraseUnattributedEventsAsync(workspaceId, identities, cancellationToken);
         await directory.DeleteAsync(workspaceId, profiles, cancellationToken);
         await Task.WhenAll(_observers.Select(o => o.OnErasedAsync(workspaceId, profiles, cancellationToken)));
         LogErased(workspaceId, state.Id, profiles.Count, identities.Count, events);
         return new CustomerErasure(state.Id, profiles.Count, identities.Count, events);
+    }
+
+    private Task<int> EraseUnattributedEventsAsync(string workspaceId, IReadOnlyCollection<string> identities, CancellationToken cancellationToken)
+    {
+        // An event that names the person only by a phone, written in any of its forms, is theirs when dispatch would
+        // resolve it to that phone.
+        var phones = IdsOf(identities, IdentityKey.Phone).ToHashSet(StringComparer.Ordinal);
+        var region = options.Value.DefaultPhoneRegion;
+        Func<IngestedEvent, bool>? carriesTheirPhone = phones.Count == 0
+            ? null
+            : e => ProfileFolder.IdentitiesOf(e, region).Any(key => key.Kind == IdentityKey.Phone && phones.Contains(key.Value));
+        return eventLog.EraseUnattributedEventsAsync(
+            workspaceId, IdsOf(identities, IdentityKey.UserId), IdsOf(identities, IdentityKey.AnonymousId), IdsOf(identities, IdentityKey.Email), carriesTheirPhone, cancellationToken);
     }
 
     private static List<string> IdsOf(IEnumerable<string> identities, string kind) =>

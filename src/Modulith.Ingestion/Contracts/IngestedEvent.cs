@@ -73,13 +73,16 @@ public interface IEventLog
 
     /// <summary>
     /// Erases, as <see cref="EraseCustomerEventsAsync"/> does, the events never attributed to a profile that carry one of
-    /// the person's user ids or anonymous ids, or one of their emails anywhere in the payload: those set aside by
-    /// dispatch (parked) and those still waiting for it.
+    /// the person's user ids or anonymous ids, or one of their emails anywhere in the payload, or that
+    /// <paramref name="carriesTheirPhone"/> accepts: those set aside by dispatch (parked) and those still waiting for it.
+    /// Phone numbers are written in too many ways for the log to compare them, so the events whose payload mentions a
+    /// phone are offered to <paramref name="carriesTheirPhone"/>, which applies the caller's own rules.
     /// Answers how many, once a drain that had already read such an event has applied it, so that erasing the profile
     /// afterwards also removes what that drain applied; later drains skip the erased events.
     /// </summary>
     Task<int> EraseUnattributedEventsAsync(
-        string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, IReadOnlyCollection<string> emails, CancellationToken cancellationToken);
+        string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, IReadOnlyCollection<string> emails,
+        Func<IngestedEvent, bool>? carriesTheirPhone, CancellationToken cancellationToken);
 }
 
 /// <summary>How many committed events still wait to be applied (all workspaces).</summary>

@@ -24,9 +24,10 @@ internal sealed class EventLogAccess(EventLogStore store, IGrainFactory grains) 
         store.EraseCustomerEventsAsync(workspaceId, customerIds, cancellationToken);
 
     public async Task<int> EraseUnattributedEventsAsync(
-        string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, IReadOnlyCollection<string> emails, CancellationToken cancellationToken)
+        string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, IReadOnlyCollection<string> emails,
+        Func<IngestedEvent, bool>? carriesTheirPhone, CancellationToken cancellationToken)
     {
-        var (erased, pendingPartitions) = await store.EraseUnattributedEventsAsync(workspaceId, userIds, anonymousIds, emails, cancellationToken);
+        var (erased, pendingPartitions) = await store.EraseUnattributedEventsAsync(workspaceId, userIds, anonymousIds, emails, carriesTheirPhone, cancellationToken);
 
         // A drain that read one of these events before the erasure applies it as it was read; wait for it.
         await Task.WhenAll(pendingPartitions.Select(p => grains.GetGrain<IEventPartitionGrain>(p).AwaitDrainUnderWayAsync()));

@@ -375,14 +375,15 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
 
     /// <summary>
     /// Erases, in place, the events not attributed to a profile (parked, or still waiting for dispatch) that carry one
-    /// of the ids, or one of the emails anywhere in the payload (as a JSON string, in any letter case). Answers how
-    /// many, and the partitions where some were still waiting.
+    /// of the ids, or one of the emails anywhere in the payload (as a JSON string, in any letter case), or that
+    /// <paramref name="carriesTheirPhone"/> accepts among those whose payload mentions a phone. Answers how many, and the
+    /// partitions where some were still waiting.
     /// </summary>
     public async Task<(int Erased, IReadOnlySet<int> PendingPartitions)> EraseUnattributedEventsAsync(
         string workspaceId, IReadOnlyCollection<string> userIds, IReadOnlyCollection<string> anonymousIds, IReadOnlyCollection<string> emails,
-        CancellationToken cancellationToken)
+        Func<IngestedEvent, bool>? carriesTheirPhone, CancellationToken cancellationToken)
     {
-        if (userIds.Count + anonymousIds.Count + emails.Count == 0)
+        if (userIds.Count + anonymousIds.Count + emails.Count == 0 && carriesTheirPhone is null)
         {
             return (0, new HashSet<int>());
         }
@@ -397,9 +398,13 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         // workspace's indexes), the parked ones through parked_events.
         foreach (var rows in new[] { "dispatched = 0 AND workspace_id || '' = @ws", "dispatched = 2 AND seq IN (SELECT seq FROM parked_events WHERE workspace_id = @ws)" })
         {
+            // Phone numbers are written in too many ways for SQL to compare; the caller's own rules read the candidates.
+            // One that a drain applies meanwhile is no longer unattributed, and the profile's erasure reaches it.
+            var withTheirPhone = carriesTheirPhone is null ? [] : await FindUnattributedAsync(workspaceId, rows, carriesTheirPhone, cancellationToken);
             await using var connection = await database.OpenForWriteAsync(cancellationToken);
             await using var command = connection.Command(string.Empty).With("ws", workspaceId);
             var matches = string.Join(" OR ",
+                withTheirPhone.Count == 0 ? "1 = 0" : $"seq IN ({string.Join(", ", withTheirPhone.Select(seq => seq.ToString(CultureInfo.InvariantCulture)))})",
                 $"user_id IN ({command.WithList("u", userIds)})",
                 $"anonymous_id IN ({command.WithList("a", anonymousIds)})",
                 $"previous_id IN ({command.WithList("p", allIds)})",
@@ -428,6 +433,24 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
             value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
     }
 
+    private async Task<List<long>> FindUnattributedAsync(string workspaceId, string rows, Func<IngestedEvent, bool> matches, CancellationToken cancellationToken)
+    {
+        var found = new List<long>();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command($"SELECT {Columns} FROM events WHERE {rows} AND payload LIKE '%\"phone\"%'").With("ws", workspaceId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var e = ReadEvent(reader);
+            if (matches(e))
+            {
+                found.Add(e.Sequence);
+            }
+        }
+
+        return found;
+    }
+
     internal static (long Ts, long Seq) ParseCursor(string? cursor)
     {
         if (cursor is not null)
@@ -452,20 +475,22 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            events.Add(new IngestedEvent(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.GetString(3),
-                reader.NullableString(4),
-                reader.NullableString(5),
-                reader.NullableString(6),
-                reader.NullableString(7),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
-                reader.GetString(10)));
+            events.Add(ReadEvent(reader));
         }
 
         return events;
     }
+
+    private static IngestedEvent ReadEvent(DbDataReader reader) => new(
+        reader.GetInt64(0),
+        reader.GetString(1),
+        reader.GetString(2),
+        reader.GetString(3),
+        reader.NullableString(4),
+        reader.NullableString(5),
+        reader.NullableString(6),
+        reader.NullableString(7),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
+        reader.GetString(10));
 }

@@ -23,7 +23,7 @@ public sealed class ErasureBeforeDispatchTests
             : TestHost.StartPostgres(await Postgres.CreateDatabaseAsync(), "erase-" + Guid.NewGuid().ToString("N")[..8]);
         var visitor = "erase-pending-" + Guid.NewGuid().ToString("N")[..8];
         var email = $"first_{visitor}@example.com";
-        await host.SendOkAsync("/v1/identify", $$$"""{"anonymousId":"{{{visitor}}}","messageId":"{{{visitor}}}-1","traits":{"email":"{{{email}}}"}}""");
+        await host.SendOkAsync("/v1/identify", $$$"""{"anonymousId":"{{{visitor}}}","messageId":"{{{visitor}}}-1","traits":{"email":"{{{email}}}","phone":"+48 600 123 456"}}""");
         await host.DrainAsync();
         var customerId = (await host.FindCustomerAsync("anonymousId=" + visitor))!;
 
@@ -32,6 +32,7 @@ public sealed class ErasureBeforeDispatchTests
         var laterEmail = $"later-{visitor}@example.com";
         // And an identify from a new device that names the person only by their email, written in capitals.
         var newDevice = "device-" + visitor;
+        var phoneDevice = "phone-device-" + visitor;
         await using (var connection = await host.Services.GetRequiredService<Database>().OpenForWriteAsync())
         {
             await using var insert = connection.Command("""
@@ -49,23 +50,43 @@ public sealed class ErasureBeforeDispatchTests
                 """).With("m1", visitor + "-1").With("m3", visitor + "-3").With("visitor", "\"" + visitor + "\"").With("device", "\"" + newDevice + "\"").With("deviceId", newDevice)
                 .With("email", "\"" + email + "\"").With("capitals", "\"" + email.ToUpperInvariant() + "\"");
             Assert.Equal(1, await fromNewDevice.ExecuteNonQueryAsync());
+
+            // And one from a third device that names the person only by their phone, written another way.
+            await using var byPhone = connection.Command("""
+                INSERT INTO events (workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload)
+                SELECT workspace_id, @m4, partition, type, name, user_id, @deviceId, previous_id, ts + 3, received + 3,
+                       REPLACE(REPLACE(REPLACE(REPLACE(payload, @m1, @m4), @visitor, @device), @emailTrait, ''), '600 123 456', '600-123-456')
+                FROM events WHERE message_id = @m1
+                """).With("m1", visitor + "-1").With("m4", visitor + "-4").With("visitor", "\"" + visitor + "\"").With("device", "\"" + phoneDevice + "\"")
+                .With("deviceId", phoneDevice).With("emailTrait", $"\"email\":\"{email}\",");
+            Assert.Equal(1, await byPhone.ExecuteNonQueryAsync());
+            await using var phoneOnly = connection.Command("SELECT payload FROM events WHERE message_id = @m4").With("m4", visitor + "-4");
+            var payload = (string)(await phoneOnly.ExecuteScalarAsync())!;
+            Assert.DoesNotContain("@", payload, StringComparison.Ordinal);
+            Assert.Contains("600-123-456", payload, StringComparison.Ordinal);
         }
 
         var admin = host.Admin();
         using (var erase = await admin.PostAsync($"/api/customers/{customerId}/erase", null))
         {
             Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
-            Assert.Equal(3, (await erase.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventsErased").GetInt32());
+            Assert.Equal(4, (await erase.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventsErased").GetInt32());
         }
 
         await using (var connection = await host.Services.GetRequiredService<Database>().OpenAsync())
         {
-            await using var select = connection.Command("SELECT payload FROM events WHERE message_id IN (@m2, @m3)").With("m2", visitor + "-2").With("m3", visitor + "-3");
+            await using var select = connection.Command("SELECT payload FROM events WHERE message_id IN (@m2, @m3, @m4)")
+                .With("m2", visitor + "-2").With("m3", visitor + "-3").With("m4", visitor + "-4");
             await using var reader = await select.ExecuteReaderAsync();
+            var read = 0;
             while (await reader.ReadAsync())
             {
+                read++;
                 Assert.DoesNotContain("example.com", reader.GetString(0), StringComparison.OrdinalIgnoreCase);
+                Assert.DoesNotContain("600", reader.GetString(0), StringComparison.Ordinal);
             }
+
+            Assert.Equal(3, read);
         }
 
         // Dispatch then passes over the erased event: nothing pending, nothing parked, nobody found.
@@ -75,6 +96,8 @@ public sealed class ErasureBeforeDispatchTests
         Assert.Equal(0, status.GetProperty("parked").GetInt64());
         Assert.Null(await host.FindCustomerAsync("anonymousId=" + visitor));
         Assert.Null(await host.FindCustomerAsync("anonymousId=" + newDevice));
+        Assert.Null(await host.FindCustomerAsync("anonymousId=" + phoneDevice));
+        Assert.Null(await host.FindCustomerAsync("phone=" + Uri.EscapeDataString("+48600123456")));
         Assert.Null(await host.FindCustomerAsync("email=" + Uri.EscapeDataString(laterEmail)));
         Assert.Null(await host.FindCustomerAsync("email=" + Uri.EscapeDataString(email)));
     }
