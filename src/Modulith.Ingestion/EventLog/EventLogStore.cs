@@ -391,7 +391,11 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         var erased = 0;
         var partitions = new HashSet<int>();
         var allIds = userIds.Concat(anonymousIds).Distinct(StringComparer.Ordinal).ToList();
-        var emailPatterns = emails.Select(email => "%\"" + EscapeLike(email.ToLowerInvariant()) + "\"%").ToList();
+        // Payloads stored by earlier versions have a plus sign or a letter outside ASCII as a \u escape; both forms are sought.
+        var emailPatterns = emails.Select(email => email.ToLowerInvariant())
+            .SelectMany(email => new[] { email, System.Text.Json.JsonEncodedText.Encode(email).ToString().ToLowerInvariant() })
+            .Distinct(StringComparer.Ordinal)
+            .Select(email => "%\"" + EscapeLike(email) + "\"%").ToList();
 
         // Both kinds are reached without reading the workspace's whole log: the ones still waiting through the partial
         // index of pending rows (the workspace is compared as an expression so that the planner does not prefer the

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -46,6 +47,12 @@ internal static class SegmentNormalizer
     };
 
     private static readonly HashSet<string> Types = ["track", "identify", "page", "screen", "group", "alias"];
+
+    // The log keeps what the client sent: a plus sign or a letter outside ASCII stays itself instead of a \u escape, so
+    // a payload is shorter, a value matches as written (an email with a plus in it, for erasure), and a payload has a
+    // backslash only where the JSON needs one (identity resolution parses only payloads with traits or escapes). No
+    // payload is ever embedded into HTML as it is stored.
+    private static readonly JsonSerializerOptions StoredPayload = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static int PartitionOf(string workspaceId, string key)
     {
@@ -269,7 +276,7 @@ internal static class SegmentNormalizer
             message["anonymousId"] = anonymousId;
         }
 
-        return (new NormalizedEvent(messageId, type, name, userId, anonymousId, previousId, corrected, receivedAt, message.ToJsonString()), null);
+        return (new NormalizedEvent(messageId, type, name, userId, anonymousId, previousId, corrected, receivedAt, message.ToJsonString(StoredPayload)), null);
     }
 
     private static void MapGa4Properties(JsonObject? properties)

@@ -22,7 +22,7 @@ public sealed class ErasureBeforeDispatchTests
             ? TestHost.StartSqlite()
             : TestHost.StartPostgres(await Postgres.CreateDatabaseAsync(), "erase-" + Guid.NewGuid().ToString("N")[..8]);
         var visitor = "erase-pending-" + Guid.NewGuid().ToString("N")[..8];
-        var email = $"first_{visitor}@example.com";
+        var email = $"first+{visitor}@example.com";
         await host.SendOkAsync("/v1/identify", $$$"""{"anonymousId":"{{{visitor}}}","messageId":"{{{visitor}}}-1","traits":{"email":"{{{email}}}","phone":"+48 600 123 456"}}""");
         await host.DrainAsync();
         var customerId = (await host.FindCustomerAsync("anonymousId=" + visitor))!;
@@ -33,6 +33,7 @@ public sealed class ErasureBeforeDispatchTests
         // And an identify from a new device that names the person only by their email, written in capitals.
         var newDevice = "device-" + visitor;
         var phoneDevice = "phone-device-" + visitor;
+        var olderDevice = "older-device-" + visitor;
         await using (var connection = await host.Services.GetRequiredService<Database>().OpenForWriteAsync())
         {
             await using var insert = connection.Command("""
@@ -64,19 +65,34 @@ public sealed class ErasureBeforeDispatchTests
             var payload = (string)(await phoneOnly.ExecuteScalarAsync())!;
             Assert.DoesNotContain("@", payload, StringComparison.Ordinal);
             Assert.Contains("600-123-456", payload, StringComparison.Ordinal);
+
+            // And one stored as earlier versions stored payloads: the plus sign of the email as a \u escape.
+            await using var asStoredBefore = connection.Command("""
+                INSERT INTO events (workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload)
+                SELECT workspace_id, @m5, partition, type, name, user_id, @deviceId, previous_id, ts + 4, received + 4,
+                       REPLACE(REPLACE(REPLACE(REPLACE(payload, @m1, @m5), @visitor, @device), @email, @escaped), @phoneTrait, '')
+                FROM events WHERE message_id = @m1
+                """).With("m1", visitor + "-1").With("m5", visitor + "-5").With("visitor", "\"" + visitor + "\"").With("device", "\"" + olderDevice + "\"")
+                .With("deviceId", olderDevice).With("email", "\"" + email + "\"").With("escaped", "\"" + email.Replace("+", "\\u002B", StringComparison.Ordinal) + "\"")
+                .With("phoneTrait", ",\"phone\":\"+48 600 123 456\"");
+            Assert.Equal(1, await asStoredBefore.ExecuteNonQueryAsync());
+            await using var escaped = connection.Command("SELECT payload FROM events WHERE message_id = @m5").With("m5", visitor + "-5");
+            var escapedPayload = (string)(await escaped.ExecuteScalarAsync())!;
+            Assert.Contains("\\u002B", escapedPayload, StringComparison.Ordinal);
+            Assert.DoesNotContain("123 456", escapedPayload, StringComparison.Ordinal);
         }
 
         var admin = host.Admin();
         using (var erase = await admin.PostAsync($"/api/customers/{customerId}/erase", null))
         {
             Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
-            Assert.Equal(4, (await erase.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventsErased").GetInt32());
+            Assert.Equal(5, (await erase.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eventsErased").GetInt32());
         }
 
         await using (var connection = await host.Services.GetRequiredService<Database>().OpenAsync())
         {
-            await using var select = connection.Command("SELECT payload FROM events WHERE message_id IN (@m2, @m3, @m4)")
-                .With("m2", visitor + "-2").With("m3", visitor + "-3").With("m4", visitor + "-4");
+            await using var select = connection.Command("SELECT payload FROM events WHERE message_id IN (@m2, @m3, @m4, @m5)")
+                .With("m2", visitor + "-2").With("m3", visitor + "-3").With("m4", visitor + "-4").With("m5", visitor + "-5");
             await using var reader = await select.ExecuteReaderAsync();
             var read = 0;
             while (await reader.ReadAsync())
@@ -86,7 +102,7 @@ public sealed class ErasureBeforeDispatchTests
                 Assert.DoesNotContain("600", reader.GetString(0), StringComparison.Ordinal);
             }
 
-            Assert.Equal(3, read);
+            Assert.Equal(4, read);
         }
 
         // Dispatch then passes over the erased event: nothing pending, nothing parked, nobody found.
@@ -97,6 +113,7 @@ public sealed class ErasureBeforeDispatchTests
         Assert.Null(await host.FindCustomerAsync("anonymousId=" + visitor));
         Assert.Null(await host.FindCustomerAsync("anonymousId=" + newDevice));
         Assert.Null(await host.FindCustomerAsync("anonymousId=" + phoneDevice));
+        Assert.Null(await host.FindCustomerAsync("anonymousId=" + olderDevice));
         Assert.Null(await host.FindCustomerAsync("phone=" + Uri.EscapeDataString("+48600123456")));
         Assert.Null(await host.FindCustomerAsync("email=" + Uri.EscapeDataString(laterEmail)));
         Assert.Null(await host.FindCustomerAsync("email=" + Uri.EscapeDataString(email)));

@@ -13,6 +13,18 @@ public sealed class SegmentNormalizerTests
     private static NormalizeResult Batch(string json) => SegmentNormalizer.NormalizeBatch(Encoding.UTF8.GetBytes(json), Now);
 
     [Fact]
+    public void The_stored_payload_keeps_plus_signs_and_letters_as_written_and_escapes_only_what_JSON_needs()
+    {
+        var result = Single("""{"anonymousId":"a1","traits":{"email":"Jane+Shop@example.com","city":"Łódź","note":"say \"hi\""},"timestamp":"2026-11-22T13:00:00+01:00"}""", "identify");
+        var payload = Assert.Single(result.Events).Payload;
+        Assert.Contains("\"Jane+Shop@example.com\"", payload, StringComparison.Ordinal);
+        Assert.Contains("\"Łódź\"", payload, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u", payload, StringComparison.Ordinal);
+        Assert.Equal("say \"hi\"", JsonNode.Parse(payload)!["traits"]!["note"]!.GetValue<string>());
+        Assert.Equal(2, payload.Count(c => c == '\\'));
+    }
+
+    [Fact]
     public void A_track_without_user_or_anonymous_id_is_rejected()
     {
         var result = Single("""{"event":"Product Viewed"}""");
