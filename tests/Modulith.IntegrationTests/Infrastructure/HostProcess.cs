@@ -31,6 +31,22 @@ public sealed class HostProcess : IAsyncDisposable
 
     public static async Task<HostProcess> StartAsync(IDictionary<string, string> environment)
     {
+        // A free port found by the test can be taken by another process (an outgoing connection's ephemeral port) before
+        // the host binds it; only that failure is tried again, with new ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(environment);
+            }
+            catch (HostExitedAtStartException exited) when (attempt < 3 && exited.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
+    private static async Task<HostProcess> StartOnceAsync(IDictionary<string, string> environment)
+    {
         var port = TestHost.FreePort();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Modulith.Host.dll"), "--urls", $"http://127.0.0.1:{port}"])
         {
@@ -52,7 +68,16 @@ public sealed class HostProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => host.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await host.WaitReadyAsync();
+        try
+        {
+            await host.WaitReadyAsync();
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+
         return host;
     }
 
@@ -106,7 +131,9 @@ public sealed class HostProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException("The host exited at start:\n" + Output);
+                // Until the output streams end, the last lines (the reason) may not have been read yet.
+                await _process.WaitForExitAsync();
+                throw new HostExitedAtStartException($"The host exited at start with code {_process.ExitCode}:\n{Output}");
             }
 
             try
@@ -127,3 +154,6 @@ public sealed class HostProcess : IAsyncDisposable
         throw new TimeoutException("The host did not become ready:\n" + Output);
     }
 }
+
+/// <summary>The host process ended before it was ready; the message holds its whole output.</summary>
+public sealed class HostExitedAtStartException(string message) : Exception(message);
