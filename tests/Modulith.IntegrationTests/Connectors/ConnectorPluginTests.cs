@@ -82,7 +82,7 @@ public sealed class ConnectorPluginTests(PluginHostFixture fixture) : IClassFixt
     [Fact]
     public async Task A_faulted_plugin_is_loaded_again_with_back_off_and_comes_back_without_a_restart()
     {
-        var plugins = Path.Combine(Path.GetTempPath(), "modulith-plugins-retry-" + Guid.NewGuid().ToString("N"));
+        var plugins = Scratch.NewDirectory("plugins-retry");
         var folder = Path.Combine(plugins, "Modulith.TestPlugins.Throwing");
         PluginHostFixture.Copy(Path.Combine(PluginHostFixture.TestPluginsFolder(), "Modulith.TestPlugins.Throwing"), folder);
         await using var host = TestHost.StartSqlite(settings: new Dictionary<string, string?>
@@ -184,7 +184,7 @@ public sealed class PluginHostFixture : IAsyncLifetime
     private const string Configuration = "Release";
 #endif
 
-    private readonly string _plugins = Path.Combine(Path.GetTempPath(), "modulith-plugins-" + Guid.NewGuid().ToString("N"));
+    private readonly string _plugins = Scratch.NewDirectory("plugins");
 
     public TestHost Host { get; private set; } = null!;
 

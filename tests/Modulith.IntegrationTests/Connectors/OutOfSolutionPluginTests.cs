@@ -18,7 +18,7 @@ public sealed class OutOfSolutionPluginTests
     public async Task A_connector_built_outside_the_solution_is_loaded_at_the_next_start_and_its_webhooks_work()
     {
         var root = PluginHostFixture.RepositoryRoot();
-        var work = Path.Combine(Path.GetTempPath(), "modulith-outside-" + Guid.NewGuid().ToString("N"));
+        var work = Scratch.NewDirectory("outside");
         CopyDirectory(Path.Combine(root, "docs", "connector-template"), work);
         var plugins = Path.Combine(work, "plugins");
         var sdk = typeof(Modulith.Connectors.Sdk.IConnectorRegistrar).Assembly.Location;

@@ -28,7 +28,7 @@ public sealed class OutboxRestartTests
             return Results.Ok();
         }));
         await using var _ = receiver;
-        var data = Path.Combine(Path.GetTempPath(), "modulith-outbox-" + Guid.NewGuid().ToString("N"));
+        var data = Scratch.NewDirectory("outbox");
         var settings = TestHost.KeySettingsWithChannels("outbox");
 
         string instance, id;

@@ -13,7 +13,7 @@ namespace Modulith.IntegrationTests.Connectors;
 /// <summary>The SMTP plugin against a real SMTP server on loopback (aiosmtpd, installed by tests/run-tests.sh), which writes a Maildir.</summary>
 public sealed class SmtpConnectorTests(PluginHostFixture fixture) : IClassFixture<PluginHostFixture>, IAsyncLifetime
 {
-    private readonly string _maildir = Path.Combine(Path.GetTempPath(), "modulith-maildir-" + Guid.NewGuid().ToString("N"));
+    private readonly string _maildir = Scratch.NewDirectory("maildir");
     private readonly int _port = TestHost.FreePort();
     private Process? _server;
 

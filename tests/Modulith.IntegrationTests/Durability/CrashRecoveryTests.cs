@@ -16,7 +16,7 @@ public sealed class CrashRecoveryTests
 
     [Fact]
     public Task Embedded_mode_keeps_every_acknowledged_event_after_sigkill() =>
-        RunAsync(new Dictionary<string, string> { ["Modulith__DataDirectory"] = Path.Combine(Path.GetTempPath(), "modulith-crash-" + Guid.NewGuid().ToString("N")) });
+        RunAsync(new Dictionary<string, string> { ["Modulith__DataDirectory"] = Scratch.NewDirectory("crash") });
 
     [Fact]
     public async Task Cluster_mode_keeps_every_acknowledged_event_after_sigkill() =>

@@ -1,3 +1,4 @@
+using Modulith.IntegrationTests.Infrastructure;
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
@@ -8,7 +9,7 @@ public sealed class MigrateCommandTests
     [Fact]
     public async Task The_migrate_command_creates_the_schema_and_the_bootstrap_workspace_then_exits()
     {
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "modulith-migrate-" + Guid.NewGuid().ToString("N"));
+        var dataDirectory = Scratch.NewDirectory("migrate");
         for (var run = 0; run < 2; run++)
         {
             var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Modulith.Host.dll"), "migrate"])

@@ -148,7 +148,7 @@ public sealed class ParkedEventTests
         var keys = TestHost.KeySettings("parked");
         if (mode == "sqlite")
         {
-            var directory = Path.Combine(Path.GetTempPath(), "modulith-test-" + Guid.NewGuid().ToString("N"));
+            var directory = Scratch.NewDirectory("test");
             return (() => TestHost.StartSqlite(directory, keys), () => TestHost.StartSqlite(directory, keys));
         }
 

@@ -12,7 +12,7 @@ public sealed class RecentEventsTests
     [Fact]
     public async Task Recent_events_are_not_stored_and_come_back_from_the_event_log_after_a_restart_with_those_of_a_merged_profile()
     {
-        var data = Path.Combine(Path.GetTempPath(), "modulith-recent-" + Guid.NewGuid().ToString("N"));
+        var data = Scratch.NewDirectory("recent");
         var settings = TestHost.KeySettings("recent");
         var run = Guid.NewGuid().ToString("N")[..8];
         var (known, visitor, userId) = ($"anon-{run}-k", $"anon-{run}-v", $"user-{run}");

@@ -1,3 +1,4 @@
+using Modulith.IntegrationTests.Infrastructure;
 using Modulith.SharedKernel.Storage;
 
 namespace Modulith.IntegrationTests.Durability;
@@ -6,7 +7,7 @@ namespace Modulith.IntegrationTests.Durability;
 public sealed class SqliteWriteTurnsTests : IAsyncDisposable
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(150);
-    private readonly Database _database = new(new StorageOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "modulith-turns-" + Guid.NewGuid().ToString("N")) });
+    private readonly Database _database = new(new StorageOptions { DataDirectory = Scratch.NewDirectory("turns") });
 
     [Fact]
     public async Task A_writer_waits_until_the_writer_before_it_is_done()

@@ -1,3 +1,4 @@
+using Modulith.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Modulith.Customers.Directory;
@@ -31,7 +32,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        public static readonly StorageOptions Options = new() { DataDirectory = Path.Combine(Path.GetTempPath(), "modulith-cluster-" + Guid.NewGuid().ToString("N")) };
+        public static readonly StorageOptions Options = new() { DataDirectory = Scratch.NewDirectory("cluster") };
 
         public void Configure(ISiloBuilder siloBuilder)
         {

@@ -15,10 +15,12 @@ namespace Modulith.IntegrationTests.Infrastructure;
 public sealed class TestHost : IAsyncDisposable
 {
     private readonly Factory _factory;
+    private readonly bool _ownsDataDirectory;
 
-    private TestHost(Factory factory, string adminKey, string writeKey, string dataDirectory)
+    private TestHost(Factory factory, string adminKey, string writeKey, string dataDirectory, bool ownsDataDirectory = false)
     {
         _factory = factory;
+        _ownsDataDirectory = ownsDataDirectory;
         AdminKey = adminKey;
         WriteKey = writeKey;
         DataDirectory = dataDirectory;
@@ -63,12 +65,13 @@ public sealed class TestHost : IAsyncDisposable
     /// </summary>
     public static TestHost StartSqlite(string? dataDirectory = null, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
-        dataDirectory ??= Path.Combine(Path.GetTempPath(), "modulith-test-" + Guid.NewGuid().ToString("N"));
+        var owned = dataDirectory is null;
+        dataDirectory ??= Scratch.NewDirectory("test");
         var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["Modulith:DataDirectory"] = dataDirectory,
         };
-        return Start(all, dataDirectory, services);
+        return Start(all, dataDirectory, services, owned);
     }
 
     /// <summary>Starts a silo of a PostgreSQL cluster.</summary>
@@ -84,7 +87,7 @@ public sealed class TestHost : IAsyncDisposable
         return Start(all, Path.GetTempPath());
     }
 
-    private static TestHost Start(Dictionary<string, string?> settings, string dataDirectory, Action<IServiceCollection>? services = null)
+    private static TestHost Start(Dictionary<string, string?> settings, string dataDirectory, Action<IServiceCollection>? services = null, bool ownsDataDirectory = false)
     {
         settings.TryAdd("Modulith:Bootstrap:Workspace", "shop-a");
         settings.TryAdd("Modulith:Bootstrap:AdminKey", "mk_test_admin_" + Guid.NewGuid().ToString("N"));
@@ -92,7 +95,7 @@ public sealed class TestHost : IAsyncDisposable
         settings["Modulith:Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Modulith:Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings.TryAdd("Serilog:MinimumLevel:Default", "Warning");
-        return new TestHost(new Factory(settings, services), settings["Modulith:Bootstrap:AdminKey"]!, settings["Modulith:Bootstrap:WriteKey"]!, dataDirectory);
+        return new TestHost(new Factory(settings, services), settings["Modulith:Bootstrap:AdminKey"]!, settings["Modulith:Bootstrap:WriteKey"]!, dataDirectory, ownsDataDirectory);
     }
 
     public static int FreePort()
@@ -183,6 +186,10 @@ public sealed class TestHost : IAsyncDisposable
     {
         Client.Dispose();
         await _factory.DisposeAsync();
+        if (_ownsDataDirectory)
+        {
+            Scratch.Delete(DataDirectory);
+        }
     }
 
     private sealed class Factory(Dictionary<string, string?> settings, Action<IServiceCollection>? services) : WebApplicationFactory<Program>

@@ -15,7 +15,7 @@ public sealed class LeadErasureTests
     [Fact]
     public async Task Erasing_a_customer_removes_the_persons_data_from_their_lead_and_segment_facts_and_keeps_the_stage()
     {
-        var data = Path.Combine(Path.GetTempPath(), "modulith-erasure-" + Guid.NewGuid().ToString("N"));
+        var data = Scratch.NewDirectory("erasure");
         await using var host = TestHost.StartSqlite(data, TestHost.KeySettings("erasure"));
         var admin = host.Admin();
         await CreateRepAsync(admin, new { id = "bob", name = "Bob" });

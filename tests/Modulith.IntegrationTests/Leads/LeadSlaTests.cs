@@ -17,7 +17,7 @@ public sealed class LeadSlaTests
         var (receiver, port, notices) = await StartLeadEventReceiverAsync();
         await using var _ = receiver;
 
-        var data = Path.Combine(Path.GetTempPath(), "modulith-sla-" + Guid.NewGuid().ToString("N"));
+        var data = Scratch.NewDirectory("sla");
         var settings = TestHost.KeySettingsWithChannels("sla");
         string slow, contacted;
         DateTimeOffset startedAt, dueAt;

@@ -42,7 +42,7 @@ public sealed class LeadVisitorTests
     [Fact]
     public async Task A_visitors_lead_state_is_not_stored_and_their_earlier_events_still_count_when_they_sign_up_after_a_restart()
     {
-        var data = Path.Combine(Path.GetTempPath(), "modulith-visitor-" + Guid.NewGuid().ToString("N"));
+        var data = Scratch.NewDirectory("visitor");
         var settings = TestHost.KeySettings("visitor");
         var visitor = "visitor-" + Guid.NewGuid().ToString("N")[..8];
         var t0 = DateTimeOffset.UtcNow.AddMinutes(-10);

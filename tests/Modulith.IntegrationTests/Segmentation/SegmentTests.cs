@@ -213,7 +213,7 @@ public sealed class SegmentTests(SqliteHostFixture fixture) : IClassFixture<Sqli
     [Fact]
     public async Task A_time_based_exit_comes_due_while_the_host_is_down_and_happens_after_the_restart()
     {
-        var data = Path.Combine(Path.GetTempPath(), "modulith-segments-" + Guid.NewGuid().ToString("N"));
+        var data = Scratch.NewDirectory("segments");
         var settings = TestHost.KeySettings("seg");
         DateTimeOffset viewedAt;
         string id;
