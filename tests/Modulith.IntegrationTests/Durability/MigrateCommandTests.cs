@@ -1,6 +1,6 @@
-using Modulith.IntegrationTests.Infrastructure;
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using Modulith.IntegrationTests.Infrastructure;
 
 namespace Modulith.IntegrationTests.Durability;
 

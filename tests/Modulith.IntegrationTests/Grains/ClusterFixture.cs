@@ -1,4 +1,3 @@
-using Modulith.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Modulith.Customers.Directory;
@@ -7,6 +6,7 @@ using Modulith.Customers.Profiles;
 using Modulith.Ingestion.Contracts;
 using Modulith.Ingestion.Dispatch;
 using Modulith.Ingestion.EventLog;
+using Modulith.IntegrationTests.Infrastructure;
 using Modulith.SharedKernel.Storage;
 using Orleans.TestingHost;
 
