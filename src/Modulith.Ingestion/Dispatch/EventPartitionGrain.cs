@@ -226,19 +226,19 @@ internal sealed partial class EventPartitionGrain(
             return 0;
         }
 
-        var done = new List<(long, string?)>(pending.Count);
-        done.AddRange(pending.Where(IsErased).Select(e => (e.Sequence, (string?)null)));
+        var done = new List<(IngestedEvent, string?)>(pending.Count);
+        done.AddRange(pending.Where(IsErased).Select(e => (e, (string?)null)));
         foreach (var workspace in pending.Where(e => !IsErased(e)).GroupBy(e => e.WorkspaceId))
         {
             var events = workspace.ToList();
             var customers = await consumer.ConsumeAsync(workspace.Key, events, CancellationToken.None);
             for (var i = 0; i < events.Count; i++)
             {
-                done.Add((events[i].Sequence, customers[i]));
+                done.Add((events[i], customers[i]));
             }
         }
 
-        await log.MarkDispatchedAsync(done, CancellationToken.None);
+        await log.MarkDispatchedAsync(Partition, done, CancellationToken.None);
         return pending.Count;
     }
 
@@ -252,24 +252,24 @@ internal sealed partial class EventPartitionGrain(
     private async Task<int> DrainOneByOneAsync()
     {
         var pending = await log.ReadPendingAsync(Partition, OneByOneBatchSize, CancellationToken.None);
-        var done = new List<(long, string?)>(pending.Count);
+        var done = new List<(IngestedEvent, string?)>(pending.Count);
         try
         {
             foreach (var e in pending)
             {
                 if (IsErased(e))
                 {
-                    done.Add((e.Sequence, null));
+                    done.Add((e, null));
                 }
                 else if (await ApplyAloneAsync(e) is { } customerId)
                 {
-                    done.Add((e.Sequence, customerId));
+                    done.Add((e, customerId));
                 }
             }
         }
         finally
         {
-            await log.MarkDispatchedAsync(done, CancellationToken.None);
+            await log.MarkDispatchedAsync(Partition, done, CancellationToken.None);
         }
 
         return pending.Count;

@@ -6,21 +6,18 @@ using Modulith.SharedKernel.Storage;
 namespace Modulith.Ingestion.Dispatch;
 
 /// <summary>
-/// Events set aside by dispatch (<c>events.dispatched = 2</c>, with the reason in <c>parked_events</c>). The event row
-/// itself is never changed, so a retry applies exactly what was acknowledged.
+/// Events set aside by dispatch: out of their partition's queue (<c>pending_events</c>), with the reason in
+/// <c>parked_events</c>. The event row itself is never changed, so a retry applies exactly what was acknowledged.
 /// </summary>
 internal sealed class ParkedEventStore(Database database)
 {
-    private const int Pending = 0;
-    private const int Parked = 2;
-
     /// <summary>Sets the event aside, unless it was dispatched meanwhile.</summary>
     public async Task ParkAsync(IngestedEvent parked, int partition, int attempts, string error, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var mark = connection.Command($"UPDATE events SET dispatched = {Parked} WHERE seq = @s AND dispatched = {Pending}", transaction)
-            .With("s", parked.Sequence);
+        await using var mark = connection.Command("DELETE FROM pending_events WHERE partition = @p AND seq = @s", transaction)
+            .With("p", partition).With("s", parked.Sequence);
         if (await mark.ExecuteNonQueryAsync(cancellationToken) == 1)
         {
             await using var reason = connection.Command(
@@ -87,11 +84,12 @@ internal sealed class ParkedEventStore(Database database)
     public async Task<DispatchStatus> StatusAsync(string workspaceId, CancellationToken cancellationToken)
     {
         // The workspace is compared as an expression so that no index on workspace_id qualifies: the planner then counts
-        // through the small partial index of pending rows instead of every event the workspace ever sent (71 s against
-        // 3 ms over 647,000 events on SQLite).
+        // from the small queue of pending rows instead of every event the workspace ever sent (71 s against 3 ms over
+        // 647,000 events on SQLite).
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(
-            $"SELECT (SELECT COUNT(*) FROM events WHERE (workspace_id || '') = @ws AND dispatched = {Pending}), (SELECT COUNT(*) FROM parked_events WHERE workspace_id = @ws)")
+            "SELECT (SELECT COUNT(*) FROM pending_events p JOIN events e ON e.seq = p.seq WHERE (e.workspace_id || '') = @ws), " +
+            "(SELECT COUNT(*) FROM parked_events WHERE workspace_id = @ws)")
             .With("ws", workspaceId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
@@ -108,11 +106,13 @@ internal sealed class ParkedEventStore(Database database)
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var chosen = await ChooseAsync(connection, transaction, workspaceId, messageIds, cancellationToken);
         var partitions = new HashSet<int>();
-        await using var requeue = connection.Command($"UPDATE events SET dispatched = {Pending} WHERE seq = @s AND dispatched = {Parked}", transaction).With("s", null);
+        await using var requeue = connection.Command(
+            "INSERT INTO pending_events (partition, seq) VALUES (@p, @s) ON CONFLICT (partition, seq) DO NOTHING", transaction).With("p", null).With("s", null);
         await using var forget = connection.Command("DELETE FROM parked_events WHERE seq = @s", transaction).With("s", null);
         foreach (var (sequence, partition) in chosen)
         {
-            requeue.Parameters[0].Value = sequence;
+            requeue.Parameters[0].Value = partition;
+            requeue.Parameters[1].Value = sequence;
             await requeue.ExecuteNonQueryAsync(cancellationToken);
             forget.Parameters[0].Value = sequence;
             await forget.ExecuteNonQueryAsync(cancellationToken);

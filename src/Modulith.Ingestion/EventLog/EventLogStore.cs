@@ -10,10 +10,15 @@ namespace Modulith.Ingestion.EventLog;
 
 internal sealed record PendingAppend(string WorkspaceId, NormalizedEvent Event);
 
-/// <summary>The event log table: append (deduplicated), pending reads for dispatch, the checkpoint, timelines.</summary>
+/// <summary>
+/// The event log: append (deduplicated), pending reads for dispatch, the checkpoint, timelines. A row of <c>events</c> stays
+/// as written (only an erasure changes it); <c>pending_events</c> queues it for dispatch by partition, and
+/// <c>event_customers</c> says which customer it was applied to (ADR 0016).
+/// </summary>
 internal sealed class EventLogStore(Database database, TimeProvider clock) : IEventBacklog
 {
     private const string Columns = "seq, workspace_id, message_id, type, name, user_id, anonymous_id, previous_id, ts, received, payload";
+    private const string JoinedColumns = "e.seq, e.workspace_id, e.message_id, e.type, e.name, e.user_id, e.anonymous_id, e.previous_id, e.ts, e.received, e.payload";
     private const string InsertedColumns = "workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload";
 
     // PostgreSQL appends run concurrently (committers of a silo, silos of a cluster) and share this advisory lock. Two of
@@ -81,7 +86,9 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
             insert.With(name, null);
         }
 
+        await using var enqueue = connection.Command("INSERT INTO pending_events (partition, seq) VALUES (@part, last_insert_rowid())", transaction).With("part", null);
         await insert.PrepareAsync(cancellationToken);
+        await enqueue.PrepareAsync(cancellationToken);
         foreach (var (workspaceId, e) in rows)
         {
             var partition = e.Partition(workspaceId);
@@ -99,6 +106,8 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
             p[10].Value = e.Payload;
             if (await insert.ExecuteNonQueryAsync(cancellationToken) > 0)
             {
+                enqueue.Parameters[0].Value = partition;
+                await enqueue.ExecuteNonQueryAsync(cancellationToken);
                 touched.Add(partition);
             }
         }
@@ -115,9 +124,10 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
 
     /// <summary>
     /// The common case, where every message id is new: a binary COPY, which PostgreSQL writes with less work than an insert
-    /// that checks each row for a conflict (docs/performance.md). The unique index still guards every row: if one was
-    /// there already, or comes twice in the group, the whole COPY is rolled back and this answers null, for the caller to
-    /// deduplicate instead.
+    /// that checks each row for a conflict (docs/performance.md). The rows' sequences are taken first, in their order, so
+    /// that a second COPY queues them for dispatch. The unique index still guards every row: if one was there already, or
+    /// comes twice in the group, the whole transaction is rolled back and this answers null, for the caller to
+    /// deduplicate instead (the sequences taken are skipped, as any rolled-back insert's are).
     /// </summary>
     private static async Task<IReadOnlySet<int>?> TryCopyPostgresAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
     {
@@ -126,13 +136,17 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await LockAppendsAsync(connection, transaction, shared: true, cancellationToken);
-            await using (var writer = await connection.BeginBinaryImportAsync($"COPY events ({InsertedColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            var sequences = await TakeSequencesAsync(connection, transaction, rows.Count, cancellationToken);
+            var partitions = new int[rows.Count];
+            await using (var writer = await connection.BeginBinaryImportAsync($"COPY events (seq, {InsertedColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
             {
-                foreach (var (workspaceId, e) in rows)
+                for (var i = 0; i < rows.Count; i++)
                 {
-                    var partition = e.Partition(workspaceId);
+                    var (workspaceId, e) = rows[i];
+                    var partition = partitions[i] = e.Partition(workspaceId);
                     touched.Add(partition);
                     await writer.StartRowAsync(cancellationToken);
+                    await writer.WriteAsync(sequences[i], NpgsqlDbType.Bigint, cancellationToken);
                     await writer.WriteAsync(workspaceId, NpgsqlDbType.Text, cancellationToken);
                     await writer.WriteAsync(e.MessageId, NpgsqlDbType.Text, cancellationToken);
                     await writer.WriteAsync(partition, NpgsqlDbType.Integer, cancellationToken);
@@ -149,6 +163,18 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
                 await writer.CompleteAsync(cancellationToken);
             }
 
+            await using (var queue = await connection.BeginBinaryImportAsync("COPY pending_events (partition, seq) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            {
+                for (var i = 0; i < rows.Count; i++)
+                {
+                    await queue.StartRowAsync(cancellationToken);
+                    await queue.WriteAsync(partitions[i], NpgsqlDbType.Integer, cancellationToken);
+                    await queue.WriteAsync(sequences[i], NpgsqlDbType.Bigint, cancellationToken);
+                }
+
+                await queue.CompleteAsync(cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
             return touched;
         }
@@ -156,6 +182,26 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         {
             return null;
         }
+    }
+
+    private static async Task<long[]> TakeSequencesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int count, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT nextval(q.s) FROM (SELECT pg_get_serial_sequence('events', 'seq')::regclass AS s) q, generate_series(1, @n)", connection, transaction);
+        command.Parameters.AddWithValue("n", count);
+        var sequences = new long[count];
+        var taken = 0;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                sequences[taken++] = reader.GetInt64(0);
+            }
+        }
+
+        // A group's rows keep their order in the log, so each request's events keep theirs.
+        Array.Sort(sequences);
+        return sequences;
     }
 
     private static async Task WriteNullableAsync(NpgsqlBinaryImporter writer, string? value, CancellationToken cancellationToken)
@@ -210,9 +256,10 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await LockAppendsAsync(connection, transaction, shared: !alone, cancellationToken);
         await using var command = new NpgsqlCommand(
-            $"INSERT INTO events ({InsertedColumns}) " +
+            $"WITH inserted AS (INSERT INTO events ({InsertedColumns}) " +
             "SELECT * FROM unnest(@ws, @mid, @part, @type, @name, @uid, @aid, @pid, @ts, @rcv, @payload) " +
-            "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING partition",
+            "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING partition, seq) " +
+            "INSERT INTO pending_events (partition, seq) SELECT partition, seq FROM inserted RETURNING partition",
             connection,
             transaction);
         command.Parameters.Add(new NpgsqlParameter("ws", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = ws });
@@ -243,38 +290,59 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
     public async Task<IReadOnlyList<IngestedEvent>> ReadPendingAsync(int partition, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command($"SELECT {Columns} FROM events WHERE partition = @p AND dispatched = 0 ORDER BY seq LIMIT @n")
+        await using var command = connection.Command(
+            $"SELECT {JoinedColumns} FROM pending_events p JOIN events e ON e.seq = p.seq WHERE p.partition = @p ORDER BY p.seq LIMIT @n")
             .With("p", partition).With("n", limit);
         return await ReadEventsAsync(command, cancellationToken);
     }
 
-    /// <summary>Moves the checkpoint: the events are dispatched and attributed to their customers.</summary>
-    public async Task MarkDispatchedAsync(IReadOnlyList<(long Sequence, string? CustomerId)> done, CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves the checkpoint: the partition's events leave the queue, and those applied to a customer are attributed to them
+    /// for the timeline. The event rows themselves are not written.
+    /// </summary>
+    public async Task MarkDispatchedAsync(int partition, IReadOnlyList<(IngestedEvent Event, string? CustomerId)> done, CancellationToken cancellationToken)
     {
         if (done.Count == 0)
         {
             return;
         }
 
+        var attributed = done.Where(d => d.CustomerId is not null).ToList();
         await using var connection = await database.OpenForWriteAsync(cancellationToken);
         if (connection is NpgsqlConnection npgsql)
         {
             await using var command = new NpgsqlCommand(
-                "UPDATE events e SET dispatched = 1, customer_id = u.c FROM unnest(@s, @c) AS u(s, c) WHERE e.seq = u.s", npgsql);
-            command.Parameters.Add(new NpgsqlParameter("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = done.Select(d => d.Sequence).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter("c", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = done.Select(d => d.CustomerId).ToArray() });
+                "WITH dequeued AS (DELETE FROM pending_events WHERE partition = @p AND seq = ANY(@done)) " +
+                "INSERT INTO event_customers (seq, workspace_id, customer_id, ts) SELECT * FROM unnest(@s, @ws, @c, @ts) ON CONFLICT (seq) DO NOTHING", npgsql);
+            command.Parameters.AddWithValue("p", partition);
+            command.Parameters.Add(new NpgsqlParameter("done", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = done.Select(d => d.Event.Sequence).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter("s", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = attributed.Select(d => d.Event.Sequence).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter("ws", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = attributed.Select(d => d.Event.WorkspaceId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter("c", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = attributed.Select(d => d.CustomerId!).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter("ts", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = attributed.Select(d => d.Event.Timestamp.ToUnixTimeMilliseconds()).ToArray() });
             await command.ExecuteNonQueryAsync(cancellationToken);
             return;
         }
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var update = connection.Command("UPDATE events SET dispatched = 1, customer_id = @c WHERE seq = @s", transaction).With("c", null).With("s", null);
-        await update.PrepareAsync(cancellationToken);
-        foreach (var (sequence, customerId) in done)
+        await using var dequeue = connection.Command("DELETE FROM pending_events WHERE partition = @p AND seq = @s", transaction).With("p", partition).With("s", null);
+        await using var attribute = connection.Command(
+            "INSERT INTO event_customers (seq, workspace_id, customer_id, ts) VALUES (@s, @ws, @c, @ts) ON CONFLICT (seq) DO NOTHING", transaction)
+            .With("s", null).With("ws", null).With("c", null).With("ts", null);
+        await dequeue.PrepareAsync(cancellationToken);
+        await attribute.PrepareAsync(cancellationToken);
+        foreach (var (e, customerId) in done)
         {
-            update.Parameters[0].Value = (object?)customerId ?? DBNull.Value;
-            update.Parameters[1].Value = sequence;
-            await update.ExecuteNonQueryAsync(cancellationToken);
+            dequeue.Parameters[1].Value = e.Sequence;
+            await dequeue.ExecuteNonQueryAsync(cancellationToken);
+            if (customerId is not null)
+            {
+                attribute.Parameters[0].Value = e.Sequence;
+                attribute.Parameters[1].Value = e.WorkspaceId;
+                attribute.Parameters[2].Value = customerId;
+                attribute.Parameters[3].Value = e.Timestamp.ToUnixTimeMilliseconds();
+                await attribute.ExecuteNonQueryAsync(cancellationToken);
+            }
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -284,7 +352,7 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
     public async Task<long> CountPendingAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command("SELECT COUNT(*) FROM events WHERE dispatched = 0");
+        await using var command = connection.Command("SELECT COUNT(*) FROM pending_events");
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
@@ -299,8 +367,9 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         var (beforeTs, beforeSeq) = ParseCursor(cursor);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.CommandWithList(
-            $"SELECT {Columns} FROM events WHERE workspace_id = @ws AND customer_id IN (@list) AND (ts < @bts OR (ts = @bts AND seq < @bseq)) " +
-            "ORDER BY ts DESC, seq DESC LIMIT @n", customerIds.ToList());
+            $"SELECT {JoinedColumns} FROM event_customers c JOIN events e ON e.seq = c.seq " +
+            "WHERE c.workspace_id = @ws AND c.customer_id IN (@list) AND (c.ts < @bts OR (c.ts = @bts AND c.seq < @bseq)) " +
+            "ORDER BY c.ts DESC, c.seq DESC LIMIT @n", customerIds.ToList());
         command.With("ws", workspaceId).With("bts", beforeTs).With("bseq", beforeSeq).With("n", limit + 1);
 
         var events = await ReadEventsAsync(command, cancellationToken);
@@ -333,7 +402,8 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(
-            $"SELECT {Columns} FROM events WHERE workspace_id = @ws AND customer_id = @c AND seq > @after ORDER BY seq")
+            $"SELECT {JoinedColumns} FROM event_customers c JOIN events e ON e.seq = c.seq " +
+            "WHERE c.workspace_id = @ws AND c.customer_id = @c AND c.seq > @after ORDER BY c.seq")
             .With("ws", workspaceId).With("c", customerId).With("after", afterSequence);
         return await ReadEventsAsync(command, cancellationToken);
     }
@@ -343,8 +413,8 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(
-            "SELECT customer_id, name, ts, payload FROM events WHERE workspace_id = @ws AND type = @type AND " +
-            (name is null ? string.Empty : "name = @name AND ") + "ts >= @since AND customer_id IS NOT NULL")
+            "SELECT c.customer_id, e.name, e.ts, e.payload FROM events e JOIN event_customers c ON c.seq = e.seq " +
+            "WHERE e.workspace_id = @ws AND e.type = @type AND " + (name is null ? string.Empty : "e.name = @name AND ") + "e.ts >= @since")
             .With("ws", workspaceId).With("type", type).With("since", since.ToUnixTimeMilliseconds());
         if (name is not null)
         {
@@ -368,7 +438,8 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         await using var connection = await database.OpenForWriteAsync(cancellationToken);
         await using var command = connection.CommandWithList(
             "UPDATE events SET payload = '{\"erased\":true}', user_id = NULL, anonymous_id = NULL, previous_id = NULL " +
-            "WHERE workspace_id = @ws AND customer_id IN (@list) AND payload <> '{\"erased\":true}'", customerIds.ToList()).With("ws", workspaceId);
+            "WHERE workspace_id = @ws AND seq IN (SELECT seq FROM event_customers WHERE workspace_id = @ws AND customer_id IN (@list)) " +
+            "AND payload <> '{\"erased\":true}'", customerIds.ToList()).With("ws", workspaceId);
 
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -397,10 +468,14 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
             .Distinct(StringComparer.Ordinal)
             .Select(email => "%\"" + EscapeLike(email) + "\"%").ToList();
 
-        // Both kinds are reached without reading the workspace's whole log: the ones still waiting through the partial
-        // index of pending rows (the workspace is compared as an expression so that the planner does not prefer the
-        // workspace's indexes), the parked ones through parked_events.
-        foreach (var rows in new[] { "dispatched = 0 AND workspace_id || '' = @ws", "dispatched = 2 AND seq IN (SELECT seq FROM parked_events WHERE workspace_id = @ws)" })
+        // Both kinds are reached without reading the workspace's whole log: the ones still waiting through the queue of
+        // pending rows (the workspace is compared as an expression so that the planner does not prefer the workspace's
+        // indexes), the parked ones through parked_events.
+        foreach (var (rows, pending) in new[]
+                 {
+                     ("seq IN (SELECT seq FROM pending_events) AND workspace_id || '' = @ws", true),
+                     ("seq IN (SELECT seq FROM parked_events WHERE workspace_id = @ws)", false),
+                 })
         {
             // Phone numbers are written in too many ways for SQL to compare; the caller's own rules read the candidates.
             // One that a drain applies meanwhile is no longer unattributed, and the profile's erasure reaches it.
@@ -419,12 +494,12 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
                     return $"LOWER(payload) LIKE @{name} ESCAPE '\\'";
                 }).DefaultIfEmpty("1 = 0")));
             command.CommandText = "UPDATE events SET payload = '{\"erased\":true}', user_id = NULL, anonymous_id = NULL, previous_id = NULL " +
-                $"WHERE {rows} AND ({matches}) RETURNING partition, dispatched";
+                $"WHERE {rows} AND ({matches}) RETURNING partition";
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 erased++;
-                if (Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture) == 0)
+                if (pending)
                 {
                     partitions.Add(Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture));
                 }

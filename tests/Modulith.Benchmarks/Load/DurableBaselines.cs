@@ -60,7 +60,7 @@ public static class DurableBaselines
         await connection.OpenAsync();
         await using (var pragma = connection.CreateCommand())
         {
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + new Ingestion.EventLog.EventLogSchema().Scripts.First().Sqlite;
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + string.Concat(new Ingestion.EventLog.EventLogSchema().Scripts.Select(s => s.Sqlite));
             await pragma.ExecuteNonQueryAsync();
         }
 

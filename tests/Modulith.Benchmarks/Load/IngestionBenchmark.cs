@@ -124,17 +124,17 @@ public static class IngestionBenchmark
     {
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databaseFile};Mode=ReadOnly");
         await connection.OpenAsync();
-        async Task<long> DispatchedAsync()
+        async Task<long> PendingAsync()
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT COUNT(*) FROM events WHERE dispatched = 1";
+            command.CommandText = "SELECT COUNT(*) FROM pending_events";
             return (long)(await command.ExecuteScalarAsync())!;
         }
 
-        var before = await DispatchedAsync();
+        var before = await PendingAsync();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(20));
-        return (await DispatchedAsync() - before) / clock.Elapsed.TotalSeconds;
+        return (before - await PendingAsync()) / clock.Elapsed.TotalSeconds;
     }
 
     private static Dictionary<string, string> Embedded(string dataDirectory, string writeKey) => new()

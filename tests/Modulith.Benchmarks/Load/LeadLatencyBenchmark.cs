@@ -315,7 +315,7 @@ public static class LeadLatencyBenchmark
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={databaseFile};Mode=ReadOnly");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM events WHERE dispatched = 0";
+        command.CommandText = "SELECT COUNT(*) FROM pending_events";
         return (long)(await command.ExecuteScalarAsync())!;
     }
 

@@ -98,7 +98,7 @@ public sealed class LeadVisitorTests
         using var connection = new SqliteConnection($"Data Source={Path.Combine(dataDirectory, "modulith.db")};Pooling=False;Default Timeout=30");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE events SET customer_id = NULL WHERE anonymous_id = $anonymousId";
+        command.CommandText = "DELETE FROM event_customers WHERE seq IN (SELECT seq FROM events WHERE anonymous_id = $anonymousId)";
         command.Parameters.AddWithValue("$anonymousId", anonymousId);
         return command.ExecuteNonQuery();
     }
