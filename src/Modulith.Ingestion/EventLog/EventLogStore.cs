@@ -12,8 +12,8 @@ internal sealed record PendingAppend(string WorkspaceId, NormalizedEvent Event);
 
 /// <summary>
 /// The event log: append (deduplicated), pending reads for dispatch, the checkpoint, timelines. A row of <c>events</c> stays
-/// as written (only an erasure changes it); <c>pending_events</c> queues it for dispatch by partition, and
-/// <c>event_customers</c> says which customer it was applied to (ADR 0016).
+/// as written (only an erasure changes it); the database queues each new row for dispatch by partition in
+/// <c>pending_events</c> (a trigger), and <c>event_customers</c> says which customer it was applied to (ADR 0016).
 /// </summary>
 internal sealed class EventLogStore(Database database, TimeProvider clock) : IEventBacklog
 {
@@ -86,9 +86,7 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
             insert.With(name, null);
         }
 
-        await using var enqueue = connection.Command("INSERT INTO pending_events (partition, seq) VALUES (@part, last_insert_rowid())", transaction).With("part", null);
         await insert.PrepareAsync(cancellationToken);
-        await enqueue.PrepareAsync(cancellationToken);
         foreach (var (workspaceId, e) in rows)
         {
             var partition = e.Partition(workspaceId);
@@ -106,8 +104,6 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
             p[10].Value = e.Payload;
             if (await insert.ExecuteNonQueryAsync(cancellationToken) > 0)
             {
-                enqueue.Parameters[0].Value = partition;
-                await enqueue.ExecuteNonQueryAsync(cancellationToken);
                 touched.Add(partition);
             }
         }
@@ -124,10 +120,9 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
 
     /// <summary>
     /// The common case, where every message id is new: a binary COPY, which PostgreSQL writes with less work than an insert
-    /// that checks each row for a conflict (docs/performance.md). The rows' sequences are taken first, in their order, so
-    /// that a second COPY queues them for dispatch. The unique index still guards every row: if one was there already, or
-    /// comes twice in the group, the whole transaction is rolled back and this answers null, for the caller to
-    /// deduplicate instead (the sequences taken are skipped, as any rolled-back insert's are).
+    /// that checks each row for a conflict (docs/performance.md). The unique index still guards every row: if one was
+    /// there already, or comes twice in the group, the whole COPY is rolled back and this answers null, for the caller to
+    /// deduplicate instead.
     /// </summary>
     private static async Task<IReadOnlySet<int>?> TryCopyPostgresAsync(NpgsqlConnection connection, IReadOnlyList<PendingAppend> rows, CancellationToken cancellationToken)
     {
@@ -136,17 +131,13 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await LockAppendsAsync(connection, transaction, shared: true, cancellationToken);
-            var sequences = await TakeSequencesAsync(connection, transaction, rows.Count, cancellationToken);
-            var partitions = new int[rows.Count];
-            await using (var writer = await connection.BeginBinaryImportAsync($"COPY events (seq, {InsertedColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            await using (var writer = await connection.BeginBinaryImportAsync($"COPY events ({InsertedColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
             {
-                for (var i = 0; i < rows.Count; i++)
+                foreach (var (workspaceId, e) in rows)
                 {
-                    var (workspaceId, e) = rows[i];
-                    var partition = partitions[i] = e.Partition(workspaceId);
+                    var partition = e.Partition(workspaceId);
                     touched.Add(partition);
                     await writer.StartRowAsync(cancellationToken);
-                    await writer.WriteAsync(sequences[i], NpgsqlDbType.Bigint, cancellationToken);
                     await writer.WriteAsync(workspaceId, NpgsqlDbType.Text, cancellationToken);
                     await writer.WriteAsync(e.MessageId, NpgsqlDbType.Text, cancellationToken);
                     await writer.WriteAsync(partition, NpgsqlDbType.Integer, cancellationToken);
@@ -163,18 +154,6 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
                 await writer.CompleteAsync(cancellationToken);
             }
 
-            await using (var queue = await connection.BeginBinaryImportAsync("COPY pending_events (partition, seq) FROM STDIN (FORMAT BINARY)", cancellationToken))
-            {
-                for (var i = 0; i < rows.Count; i++)
-                {
-                    await queue.StartRowAsync(cancellationToken);
-                    await queue.WriteAsync(partitions[i], NpgsqlDbType.Integer, cancellationToken);
-                    await queue.WriteAsync(sequences[i], NpgsqlDbType.Bigint, cancellationToken);
-                }
-
-                await queue.CompleteAsync(cancellationToken);
-            }
-
             await transaction.CommitAsync(cancellationToken);
             return touched;
         }
@@ -182,26 +161,6 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         {
             return null;
         }
-    }
-
-    private static async Task<long[]> TakeSequencesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int count, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            "SELECT nextval(q.s) FROM (SELECT pg_get_serial_sequence('events', 'seq')::regclass AS s) q, generate_series(1, @n)", connection, transaction);
-        command.Parameters.AddWithValue("n", count);
-        var sequences = new long[count];
-        var taken = 0;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                sequences[taken++] = reader.GetInt64(0);
-            }
-        }
-
-        // A group's rows keep their order in the log, so each request's events keep theirs.
-        Array.Sort(sequences);
-        return sequences;
     }
 
     private static async Task WriteNullableAsync(NpgsqlBinaryImporter writer, string? value, CancellationToken cancellationToken)
@@ -256,10 +215,9 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await LockAppendsAsync(connection, transaction, shared: !alone, cancellationToken);
         await using var command = new NpgsqlCommand(
-            $"WITH inserted AS (INSERT INTO events ({InsertedColumns}) " +
+            $"INSERT INTO events ({InsertedColumns}) " +
             "SELECT * FROM unnest(@ws, @mid, @part, @type, @name, @uid, @aid, @pid, @ts, @rcv, @payload) " +
-            "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING partition, seq) " +
-            "INSERT INTO pending_events (partition, seq) SELECT partition, seq FROM inserted RETURNING partition",
+            "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING partition",
             connection,
             transaction);
         command.Parameters.Add(new NpgsqlParameter("ws", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = ws });

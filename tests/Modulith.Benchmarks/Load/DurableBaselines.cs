@@ -16,12 +16,30 @@ public static class DurableBaselines
         return batches.SelectMany(b => SegmentNormalizer.NormalizeBatch(Encoding.UTF8.GetBytes(b.Body), now).Events).ToList();
     }
 
-    /// <summary>Binary COPY of the rows into a copy of the events table (same columns and indexes); answers rows per second.</summary>
-    internal static async Task<double> PostgresCopyAsync(string connectionString, IReadOnlyList<NormalizedEvent> rows)
+    /// <summary>
+    /// Binary COPY of the rows into a copy of the events table (same columns and indexes) and, with
+    /// <paramref name="withQueue"/>, of its dispatch queue, filled by the same kind of statement trigger as the product's
+    /// (ADR 0016): what an append must make durable. Answers rows per second.
+    /// </summary>
+    internal static async Task<double> PostgresCopyAsync(string connectionString, IReadOnlyList<NormalizedEvent> rows, bool withQueue)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using (var create = new NpgsqlCommand("DROP TABLE IF EXISTS copy_baseline; CREATE TABLE copy_baseline (LIKE events INCLUDING ALL)", connection))
+        await using (var create = new NpgsqlCommand(
+            """
+            DROP TABLE IF EXISTS copy_baseline; DROP TABLE IF EXISTS copy_baseline_queue; DROP FUNCTION IF EXISTS queue_copy_baseline();
+            CREATE TABLE copy_baseline (LIKE events INCLUDING ALL);
+            CREATE TABLE copy_baseline_queue (LIKE pending_events INCLUDING ALL);
+            CREATE FUNCTION queue_copy_baseline() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO copy_baseline_queue (partition, seq) SELECT partition, seq FROM appended;
+                RETURN NULL;
+            END
+            $$;
+            """ + (withQueue
+                ? "CREATE TRIGGER copy_baseline_queued AFTER INSERT ON copy_baseline REFERENCING NEW TABLE AS appended FOR EACH STATEMENT EXECUTE FUNCTION queue_copy_baseline();"
+                : string.Empty),
+            connection))
         {
             await create.ExecuteNonQueryAsync();
         }
@@ -52,7 +70,10 @@ public static class DurableBaselines
         return rows.Count / clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>A prepared insert loop in one transaction into a fresh SQLite file with the events schema; answers rows per second.</summary>
+    /// <summary>
+    /// A prepared insert loop in one transaction into a fresh SQLite file with the event log's schema as it is now (the table,
+    /// its indexes and the trigger that queues each row for dispatch); answers rows per second.
+    /// </summary>
     internal static async Task<double> SqliteInsertAsync(string directory, IReadOnlyList<NormalizedEvent> rows)
     {
         Directory.CreateDirectory(directory);
