@@ -282,28 +282,48 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
             return;
         }
 
+        // Two statements for the whole drain (up to a thousand events), each given its rows as one JSON array: a statement per
+        // event would hold the database's one writer, and so the appends, for thousands of round trips.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var dequeue = connection.Command("DELETE FROM pending_events WHERE partition = @p AND seq = @s", transaction).With("p", partition).With("s", null);
-        await using var attribute = connection.Command(
-            "INSERT INTO event_customers (seq, workspace_id, customer_id, ts) VALUES (@s, @ws, @c, @ts) ON CONFLICT (seq) DO NOTHING", transaction)
-            .With("s", null).With("ws", null).With("c", null).With("ts", null);
-        await dequeue.PrepareAsync(cancellationToken);
-        await attribute.PrepareAsync(cancellationToken);
-        foreach (var (e, customerId) in done)
+        await using (var dequeue = connection.Command(
+            "DELETE FROM pending_events WHERE partition = @p AND seq IN (SELECT value FROM json_each(@done))", transaction)
+            .With("p", partition).With("done", System.Text.Json.JsonSerializer.Serialize(done.Select(d => d.Event.Sequence).ToArray())))
         {
-            dequeue.Parameters[1].Value = e.Sequence;
             await dequeue.ExecuteNonQueryAsync(cancellationToken);
-            if (customerId is not null)
-            {
-                attribute.Parameters[0].Value = e.Sequence;
-                attribute.Parameters[1].Value = e.WorkspaceId;
-                attribute.Parameters[2].Value = customerId;
-                attribute.Parameters[3].Value = e.Timestamp.ToUnixTimeMilliseconds();
-                await attribute.ExecuteNonQueryAsync(cancellationToken);
-            }
+        }
+
+        if (attributed.Count > 0)
+        {
+            await using var attribute = connection.Command(
+                "INSERT INTO event_customers (seq, workspace_id, customer_id, ts) " +
+                "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(@rows) WHERE true ON CONFLICT (seq) DO NOTHING", transaction)
+                .With("rows", AttributionsJson(attributed));
+            await attribute.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static string AttributionsJson(List<(IngestedEvent Event, string? CustomerId)> attributed)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(attributed.Count * 96);
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var (e, customerId) in attributed)
+            {
+                json.WriteStartArray();
+                json.WriteNumberValue(e.Sequence);
+                json.WriteStringValue(e.WorkspaceId);
+                json.WriteStringValue(customerId);
+                json.WriteNumberValue(e.Timestamp.ToUnixTimeMilliseconds());
+                json.WriteEndArray();
+            }
+
+            json.WriteEndArray();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>How many events wait for dispatch (all partitions).</summary>
