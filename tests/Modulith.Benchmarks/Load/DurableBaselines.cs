@@ -17,6 +17,23 @@ public static class DurableBaselines
     }
 
     /// <summary>
+    /// The median of three runs of a baseline. A single COPY of 100,000 rows takes about a second, and right after the
+    /// host's run the server may still be checkpointing or vacuuming what the host wrote: one run moved by half from run
+    /// to run (docs/performance.md, session 22).
+    /// </summary>
+    internal static async Task<double> MedianOfThreeAsync(Func<int, Task<double>> run)
+    {
+        var rates = new List<double>();
+        for (var i = 0; i < 3; i++)
+        {
+            rates.Add(await run(i));
+        }
+
+        rates.Sort();
+        return rates[1];
+    }
+
+    /// <summary>
     /// Binary COPY of the rows into a copy of the events table (same columns and indexes) and, with
     /// <paramref name="withQueue"/>, of its dispatch queue, filled by the same kind of statement trigger as the product's
     /// (ADR 0016): what an append must make durable. Answers rows per second.

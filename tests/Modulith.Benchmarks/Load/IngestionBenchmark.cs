@@ -56,7 +56,7 @@ public static class IngestionBenchmark
         }
 
         var baselineRows = DurableBaselines.Rows(batches.Take(1_000).ToList());
-        var sqliteInsert = await DurableBaselines.SqliteInsertAsync(dataDirectory + "-raw", baselineRows);
+        var sqliteInsert = await DurableBaselines.MedianOfThreeAsync(run => DurableBaselines.SqliteInsertAsync($"{dataDirectory}-raw-{run}", baselineRows));
 
         Report("");
         Report("| Measurement | Modulith | Baseline (same run) | Ratio |");
@@ -79,8 +79,8 @@ public static class IngestionBenchmark
                 batchedPostgres = await LoadRunner.RunAsync(host.Address, writeKey, batches, Math.Min(concurrency, 8), duration, warmup, () => host.ProcessorTime);
             }
 
-            var copy = await DurableBaselines.PostgresCopyAsync(database, baselineRows, withQueue: true);
-            var copyEventsAlone = await DurableBaselines.PostgresCopyAsync(database, baselineRows, withQueue: false);
+            var copy = await DurableBaselines.MedianOfThreeAsync(_ => DurableBaselines.PostgresCopyAsync(database, baselineRows, withQueue: true));
+            var copyEventsAlone = await DurableBaselines.MedianOfThreeAsync(_ => DurableBaselines.PostgresCopyAsync(database, baselineRows, withQueue: false));
             Report($"| Batched durable events, PostgreSQL, {batchSize}/batch (events/s) | {batchedPostgres.EventsPerSecond:N0} (p99 {batchedPostgres.Percentile(0.99):N1} ms per batch) | PostgreSQL binary COPY of the same rows into the same tables (the events and their dispatch queue): {copy:N0} rows/s (into the events table alone: {copyEventsAlone:N0}, {batchedPostgres.EventsPerSecond / copyEventsAlone:P0}) | {batchedPostgres.EventsPerSecond / copy:P0} |");
             Report($"| Batched durable events, embedded SQLite vs PostgreSQL COPY | {batchedSqlite.EventsPerSecond:N0} | {copy:N0} | {batchedSqlite.EventsPerSecond / copy:P0} |");
         }
