@@ -21,7 +21,7 @@ public static class DurableBaselines
     /// host's run the server may still be checkpointing or vacuuming what the host wrote: one run moved by half from run
     /// to run (docs/performance.md, session 22).
     /// </summary>
-    internal static async Task<double> MedianOfThreeAsync(Func<int, Task<double>> run)
+    internal static async Task<(double Median, string Runs)> MedianOfThreeAsync(Func<int, Task<double>> run)
     {
         var rates = new List<double>();
         for (var i = 0; i < 3; i++)
@@ -29,8 +29,9 @@ public static class DurableBaselines
             rates.Add(await run(i));
         }
 
+        var runs = string.Join(" / ", rates.Select(rate => rate.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
         rates.Sort();
-        return rates[1];
+        return (rates[1], runs);
     }
 
     /// <summary>
