@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Modulith.Ingestion.EventLog;
 using Modulith.Ingestion.Segment;
+using Modulith.SharedKernel.Storage;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -35,36 +38,51 @@ public static class DurableBaselines
     }
 
     /// <summary>
-    /// Binary COPY of the rows into a copy of the events table (same columns and indexes) and, with
-    /// <paramref name="withQueue"/>, of its dispatch queue, filled by the same kind of statement trigger as the product's
-    /// (ADR 0016): what an append must make durable. Answers rows per second.
+    /// Binary COPY of the rows into the events table of a new database created by the product's own schema steps, so with
+    /// the same indexes and, with <paramref name="withQueue"/>, the trigger that queues each row for dispatch (ADR 0016):
+    /// what an append must make durable. The database is dropped afterwards. Answers rows per second.
     /// </summary>
-    internal static async Task<double> PostgresCopyAsync(string connectionString, IReadOnlyList<NormalizedEvent> rows, bool withQueue)
+    internal static async Task<double> PostgresCopyAsync(string serverConnectionString, IReadOnlyList<NormalizedEvent> rows, bool withQueue)
+    {
+        var name = "modulith_copy_" + Guid.NewGuid().ToString("N")[..8];
+        await ExecuteAsync(serverConnectionString, $"CREATE DATABASE {name}");
+        var connectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name }.ConnectionString;
+        try
+        {
+            await using (var database = new Database(new StorageOptions { Provider = StorageProvider.PostgreSql, ConnectionString = connectionString }))
+            {
+                await new SchemaMigrator(database, [new EventLogSchema()], TimeProvider.System, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+            }
+
+            if (!withQueue)
+            {
+                await ExecuteAsync(connectionString, "DROP TRIGGER events_queue_for_dispatch ON events");
+            }
+
+            return await CopyAsync(connectionString, rows);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await ExecuteAsync(serverConnectionString, $"DROP DATABASE IF EXISTS {name}");
+        }
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using (var create = new NpgsqlCommand(
-            """
-            DROP TABLE IF EXISTS copy_baseline; DROP TABLE IF EXISTS copy_baseline_queue; DROP FUNCTION IF EXISTS queue_copy_baseline();
-            CREATE TABLE copy_baseline (LIKE events INCLUDING ALL);
-            CREATE TABLE copy_baseline_queue (LIKE pending_events INCLUDING ALL);
-            CREATE FUNCTION queue_copy_baseline() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                INSERT INTO copy_baseline_queue (partition, seq) SELECT partition, seq FROM appended;
-                RETURN NULL;
-            END
-            $$;
-            """ + (withQueue
-                ? "CREATE TRIGGER copy_baseline_queued AFTER INSERT ON copy_baseline REFERENCING NEW TABLE AS appended FOR EACH STATEMENT EXECUTE FUNCTION queue_copy_baseline();"
-                : string.Empty),
-            connection))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
 
+    private static async Task<double> CopyAsync(string connectionString, IReadOnlyList<NormalizedEvent> rows)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
         var clock = Stopwatch.StartNew();
         await using (var writer = await connection.BeginBinaryImportAsync(
-            "COPY copy_baseline (workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload) FROM STDIN (FORMAT BINARY)"))
+            "COPY events (workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload) FROM STDIN (FORMAT BINARY)"))
         {
             foreach (var e in rows)
             {
@@ -99,7 +117,7 @@ public static class DurableBaselines
         await connection.OpenAsync();
         await using (var pragma = connection.CreateCommand())
         {
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + string.Concat(new Ingestion.EventLog.EventLogSchema().Scripts.Select(s => s.Sqlite));
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + string.Concat(new EventLogSchema().Scripts.Select(s => s.Sqlite));
             await pragma.ExecuteNonQueryAsync();
         }
 

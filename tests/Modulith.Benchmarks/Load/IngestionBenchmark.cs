@@ -79,8 +79,8 @@ public static class IngestionBenchmark
                 batchedPostgres = await LoadRunner.RunAsync(host.Address, writeKey, batches, Math.Min(concurrency, 8), duration, warmup, () => host.ProcessorTime);
             }
 
-            var (copy, copyRuns) = await DurableBaselines.MedianOfThreeAsync(_ => DurableBaselines.PostgresCopyAsync(database, baselineRows, withQueue: true));
-            var (copyEventsAlone, _) = await DurableBaselines.MedianOfThreeAsync(_ => DurableBaselines.PostgresCopyAsync(database, baselineRows, withQueue: false));
+            var (copy, copyRuns) = await DurableBaselines.MedianOfThreeAsync(_ => DurableBaselines.PostgresCopyAsync(postgres, baselineRows, withQueue: true));
+            var (copyEventsAlone, _) = await DurableBaselines.MedianOfThreeAsync(_ => DurableBaselines.PostgresCopyAsync(postgres, baselineRows, withQueue: false));
             Report($"| Batched durable events, PostgreSQL, {batchSize}/batch (events/s) | {batchedPostgres.EventsPerSecond:N0} (p99 {batchedPostgres.Percentile(0.99):N1} ms per batch) | PostgreSQL binary COPY of the same rows into the same tables (the events and their dispatch queue): {copy:N0} rows/s (median of {copyRuns}; into the events table alone: {copyEventsAlone:N0}, {batchedPostgres.EventsPerSecond / copyEventsAlone:P0}) | {batchedPostgres.EventsPerSecond / copy:P0} |");
             Report($"| Batched durable events, embedded SQLite vs PostgreSQL COPY | {batchedSqlite.EventsPerSecond:N0} | {copy:N0} | {batchedSqlite.EventsPerSecond / copy:P0} |");
         }
