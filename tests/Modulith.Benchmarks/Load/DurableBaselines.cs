@@ -44,9 +44,8 @@ public static class DurableBaselines
     /// </summary>
     internal static async Task<double> PostgresCopyAsync(string serverConnectionString, IReadOnlyList<NormalizedEvent> rows, bool withQueue)
     {
-        var name = "modulith_copy_" + Guid.NewGuid().ToString("N")[..8];
-        await ExecuteAsync(serverConnectionString, $"CREATE DATABASE {name}");
-        var connectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name }.ConnectionString;
+        var connectionString = await CreateDatabaseAsync(serverConnectionString, "modulith_copy_");
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
         try
         {
             await using (var database = new Database(new StorageOptions { Provider = StorageProvider.PostgreSql, ConnectionString = connectionString }))
@@ -66,6 +65,14 @@ public static class DurableBaselines
             NpgsqlConnection.ClearAllPools();
             await ExecuteAsync(serverConnectionString, $"DROP DATABASE IF EXISTS {name}");
         }
+    }
+
+    /// <summary>Creates a new, empty database on the server, named with the prefix; answers its connection string.</summary>
+    internal static async Task<string> CreateDatabaseAsync(string serverConnectionString, string prefix)
+    {
+        var name = prefix + Guid.NewGuid().ToString("N")[..8];
+        await ExecuteAsync(serverConnectionString, $"CREATE DATABASE {name}");
+        return new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name }.ConnectionString;
     }
 
     private static async Task ExecuteAsync(string connectionString, string sql)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Npgsql;
 
 namespace Modulith.Benchmarks.Load;
 
@@ -67,7 +66,7 @@ public static class IngestionBenchmark
 
         if (postgres is not null)
         {
-            var database = await CreateDatabaseAsync(postgres);
+            var database = await DurableBaselines.CreateDatabaseAsync(postgres, "modulith_bench_");
             await using (var host = await ServerProcess.StartModulithAsync(new Dictionary<string, string>
             {
                 ["Modulith__Storage__Provider"] = "PostgreSql",
@@ -144,14 +143,4 @@ public static class IngestionBenchmark
         ["Modulith__Bootstrap__AdminKey"] = "mk_bench",
         ["Modulith__Bootstrap__WriteKey"] = writeKey,
     };
-
-    private static async Task<string> CreateDatabaseAsync(string server)
-    {
-        var name = "modulith_bench_" + Guid.NewGuid().ToString("N")[..8];
-        await using var connection = new NpgsqlConnection(server);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-        await command.ExecuteNonQueryAsync();
-        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-    }
 }
