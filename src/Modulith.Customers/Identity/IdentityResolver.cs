@@ -21,10 +21,19 @@ internal sealed class IdentityResolver(IGrainFactory grains, TimeProvider clock)
         var owners = await Task.WhenAll(ids.Select(id => Index(workspaceId, id).GetOwnerAsync()));
         var leadsWithUserId = ids[0].Kind == IdentityKey.UserId;
         var candidate = owners.FirstOrDefault(o => o is not null);
-        if (owners[0] is null && leadsWithUserId && candidate is not null && (await UserIdsOf(workspaceId, candidate)).Any(u => u != ids[0].Value))
+        if (owners[0] is null && leadsWithUserId && candidate is not null)
         {
-            // An unknown userId joins the profile of the event's other identifiers only if that profile has no other userId.
+            // An unknown userId joins the first profile of the event's other identifiers that has no other userId: a sign-up
+            // whose phone or email another user's profile holds keeps the visitor's own profile, and the others conflict.
             candidate = null;
+            foreach (var owner in owners.Skip(1).OfType<string>().Distinct(StringComparer.Ordinal))
+            {
+                if (!(await UserIdsOf(workspaceId, owner)).Any(u => u != ids[0].Value))
+                {
+                    candidate = owner;
+                    break;
+                }
+            }
         }
 
         var target = owners[0] ?? await Index(workspaceId, ids[0]).ClaimAsync(candidate ?? NewCustomerId());

@@ -53,8 +53,10 @@ internal sealed class ProfileMergeGrain(TimeProvider clock) : Grain, IProfileMer
         {
             var now = clock.GetUtcNow();
             const string reason = "The profiles have different userIds; they are never merged automatically.";
-            await Customer(target).RecordConflictAsync(new IdentityConflict { At = now, Identity = via, OtherCustomerId = other, Reason = reason }, via);
-            await Customer(other).RecordConflictAsync(new IdentityConflict { At = now, Identity = via, OtherCustomerId = target, Reason = reason }, null);
+            // Both in one round of writes: this holds the workspace's turn, and every merge of the workspace waits for it.
+            await Task.WhenAll(
+                Customer(target).RecordConflictAsync(new IdentityConflict { At = now, Identity = via, OtherCustomerId = other, Reason = reason }, via),
+                Customer(other).RecordConflictAsync(new IdentityConflict { At = now, Identity = via, OtherCustomerId = target, Reason = reason }, null));
             return new MergeOutcome(target, false);
         }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Modulith.Customers.Directory;
 using Modulith.Customers.Identity;
@@ -6,7 +7,7 @@ using Modulith.SharedKernel.Grains;
 
 namespace Modulith.Customers.Profiles;
 
-/// <summary>Resolves each event's identity and applies the events to the customers' grains, one call per customer.</summary>
+/// <summary>Resolves each event's identity and applies each chain of events to its customers' grains as soon as the chain is resolved.</summary>
 internal sealed class CustomerEventConsumer(IGrainFactory grains, IdentityResolver resolver, CustomerDirectoryStore directory, IOptions<CustomersOptions> options)
     : IIngestedEventConsumer
 {
@@ -16,31 +17,41 @@ internal sealed class CustomerEventConsumer(IGrainFactory grains, IdentityResolv
     public async Task<IReadOnlyList<string>> ConsumeAsync(string workspaceId, IReadOnlyList<IngestedEvent> events, CancellationToken cancellationToken)
     {
         var owners = new string[events.Count];
+        var appliedTo = new string[events.Count];
         var identities = events.Select(e => ProfileFolder.IdentitiesOf(e, options.Value.DefaultPhoneRegion)).ToArray();
-        // Bounded, so that a large drain does not flood the thread pool that also serves ingestion's requests.
-        await Parallel.ForEachAsync(ChainsOfSharedIdentifiers(identities), new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentChains, CancellationToken = cancellationToken },
-            async (chain, _) => await ResolveChainAsync(workspaceId, chain, identities, owners));
-
-        var groups = Enumerable.Range(0, events.Count).GroupBy(i => owners[i]).ToList();
-        var outcomes = await Task.WhenAll(groups.Select(g => ApplyAsync(workspaceId, g.Key, g.Select(i => events[i]).ToList())));
-        var finalOwner = new Dictionary<string, string>(StringComparer.Ordinal);
-        var summaries = new Dictionary<string, CustomerListEntry>(StringComparer.Ordinal);
-        for (var g = 0; g < groups.Count; g++)
+        var summaries = new ConcurrentDictionary<string, CustomerListEntry>(StringComparer.Ordinal);
+        var forwards = new ConcurrentDictionary<string, CustomerListEntry>(StringComparer.Ordinal);
+        var applies = new ConcurrentQueue<Task>();
+        // Each chain's events go to their customers as soon as the chain is resolved, not after every chain of the drain:
+        // a merge or a claim elsewhere in the drain no longer holds up events that need neither (ADR 0017). Resolution is
+        // bounded, so that a large drain does not flood the thread pool that also serves ingestion's requests.
+        try
         {
-            finalOwner[groups[g].Key] = outcomes[g].CustomerId;
-            if (outcomes[g].Summary is { } summary)
-            {
-                summaries[summary.Id] = summary;
-            }
-
-            if (groups[g].Key != outcomes[g].CustomerId)
-            {
-                summaries.TryAdd(groups[g].Key, new CustomerListEntry(groups[g].Key, null, null, null, null, null, outcomes[g].CustomerId));
-            }
+            await Parallel.ForEachAsync(ChainsOfSharedIdentifiers(identities), new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentChains, CancellationToken = cancellationToken },
+                async (chain, _) =>
+                {
+                    await ResolveChainAsync(workspaceId, chain, identities, owners);
+                    foreach (var group in chain.GroupBy(i => owners[i]))
+                    {
+                        applies.Enqueue(ApplyGroupAsync(workspaceId, group.Key, [.. group], events, appliedTo, summaries, forwards));
+                    }
+                });
+        }
+        catch
+        {
+            // The drain fails and is read again; the applies already started finish first, so none outlives it unobserved.
+            await Task.WhenAll(applies).ContinueWith(static _ => { }, TaskScheduler.Default);
+            throw;
         }
 
-        await directory.UpsertAsync(workspaceId, summaries.Values, cancellationToken);
-        return owners.Select(o => finalOwner[o]).ToArray();
+        await Task.WhenAll(applies);
+        foreach (var (id, forward) in forwards)
+        {
+            summaries[id] = forward;
+        }
+
+        await directory.UpsertAsync(workspaceId, [.. summaries.Values], cancellationToken);
+        return appliedTo;
     }
 
     /// <summary>
@@ -111,6 +122,27 @@ internal sealed class CustomerEventConsumer(IGrainFactory grains, IdentityResolv
             }
 
             owners[i] = owner;
+        }
+    }
+
+    private async Task ApplyGroupAsync(string workspaceId, string resolvedId, IReadOnlyList<int> indexes, IReadOnlyList<IngestedEvent> events, string[] appliedTo,
+        ConcurrentDictionary<string, CustomerListEntry> summaries, ConcurrentDictionary<string, CustomerListEntry> forwards)
+    {
+        var (customerId, summary) = await ApplyAsync(workspaceId, resolvedId, [.. indexes.Select(i => events[i])]);
+        if (summary is not null)
+        {
+            summaries[summary.Id] = summary;
+        }
+
+        // A profile merged away is listed as forwarding to its survivor, whatever an apply before the merge answered.
+        if (customerId != resolvedId)
+        {
+            forwards[resolvedId] = new CustomerListEntry(resolvedId, null, null, null, null, null, customerId);
+        }
+
+        foreach (var i in indexes)
+        {
+            appliedTo[i] = customerId;
         }
     }
 

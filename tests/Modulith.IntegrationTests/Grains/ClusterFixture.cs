@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Modulith.Customers.Directory;
@@ -30,6 +31,10 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 
+    /// <summary>A service of the first silo (each silo of the test cluster has its own).</summary>
+    public T SiloService<T>() where T : notnull =>
+        (Cluster.Primary as InProcessSiloHandle ?? throw new InvalidOperationException("The test cluster runs its silos in process.")).SiloHost.Services.GetRequiredService<T>();
+
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         public static readonly StorageOptions Options = new() { DataDirectory = Scratch.NewDirectory("cluster") };
@@ -37,6 +42,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(ISiloBuilder siloBuilder)
         {
             siloBuilder.AddMemoryGrainStorage("customers");
+            siloBuilder.AddIncomingGrainCallFilter<HeldMerges>();
             var services = siloBuilder.Services;
             services.AddSingleton(TimeProvider.System);
             services.AddSingleton(_ => new Database(Options));
@@ -46,5 +52,38 @@ public sealed class ClusterFixture : IAsyncLifetime
             services.AddSingleton<IdentityResolver>();
             services.AddOptions<CustomersOptions>();
         }
+    }
+}
+
+/// <summary>Holds the merges of a workspace at its <see cref="IProfileMergeGrain"/> until released, for tests of what does not wait for them.</summary>
+internal sealed class HeldMerges : IIncomingGrainCallFilter
+{
+    private static readonly ConcurrentDictionary<string, TaskCompletionSource> Gates = new(StringComparer.Ordinal);
+
+    /// <summary>Holds every merge of <paramref name="workspaceId"/> that starts from now until the answer is disposed.</summary>
+    public static IDisposable Hold(string workspaceId)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Gates[workspaceId] = gate;
+        return new Release(() =>
+        {
+            Gates.TryRemove(workspaceId, out _);
+            gate.TrySetResult();
+        });
+    }
+
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.Grain is IProfileMergeGrain && Gates.TryGetValue(context.TargetId.Key.ToString()!, out var gate))
+        {
+            await gate.Task;
+        }
+
+        await context.Invoke();
+    }
+
+    private sealed class Release(Action release) : IDisposable
+    {
+        public void Dispose() => release();
     }
 }

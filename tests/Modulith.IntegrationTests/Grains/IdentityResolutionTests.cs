@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Modulith.Customers.Directory;
 using Modulith.Customers.Identity;
 using Modulith.Customers.Profiles;
 using Modulith.Ingestion.Contracts;
@@ -135,6 +137,57 @@ public sealed class IdentityResolutionTests(ClusterFixture fixture) : IClassFixt
         await ours.ApplyAsync([Event(ws, "by-key")]);
         var state = await theirs.GetStateAsync();
         Assert.Equal(1, state?.Counters.ProductViews);
+    }
+
+    [Fact]
+    public async Task A_new_userId_whose_phone_another_user_holds_joins_the_visitors_own_profile_without_a_merge()
+    {
+        var ws = Ws();
+        var phone = new IdentityKey(IdentityKey.Phone, "+48600000001");
+        var (family, _) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.UserId, "parent"), phone]);
+        await Customer(ws, family).ApplyAsync([new(Random.Shared.NextInt64(1, long.MaxValue), ws, Guid.NewGuid().ToString("N"), "identify", null, "parent", null, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, "{}")]);
+        var visitor = await VisitorAsync(ws, "child-device");
+
+        var (customer, merged) = await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.UserId, "child"), phone, new IdentityKey(IdentityKey.AnonymousId, "child-device")]);
+
+        Assert.Equal(visitor, customer);
+        Assert.False(merged);
+        Assert.Equal(visitor, await Grains.GetGrain<IIdentityGrain>(new IdentityKey(IdentityKey.UserId, "child").GrainKey(ws)).GetOwnerAsync());
+        Assert.Equal(family, await Grains.GetGrain<IIdentityGrain>(phone.GrainKey(ws)).GetOwnerAsync());
+        var state = await Customer(ws, visitor).GetStateAsync();
+        Assert.NotNull(state);
+        Assert.Empty(state.Merges);
+        Assert.Equal(family, Assert.Single(state.Conflicts).OtherCustomerId);
+        Assert.Equal(visitor, Assert.Single((await Customer(ws, family).GetStateAsync())!.Conflicts).OtherCustomerId);
+    }
+
+    [Fact]
+    public async Task An_event_that_needs_no_merge_is_applied_while_a_merge_in_its_drain_still_waits()
+    {
+        var ws = Ws();
+        var shopper = await VisitorAsync(ws, "shopper");
+        var known = await VisitorAsync(ws, "old-device");
+        Assert.Equal((known, false), await Resolver.ResolveAsync(ws, [new IdentityKey(IdentityKey.UserId, "u"), new IdentityKey(IdentityKey.AnonymousId, "old-device")]));
+        var newDevice = await VisitorAsync(ws, "new-device");
+        var consumer = new CustomerEventConsumer(Grains, Resolver, fixture.SiloService<CustomerDirectoryStore>(), Options.Create(new CustomersOptions()));
+        IngestedEvent signIn = new(Random.Shared.NextInt64(1, long.MaxValue), ws, Guid.NewGuid().ToString("N"), "identify", null, "u", "new-device", null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, "{}");
+
+        Task<IReadOnlyList<string>> consuming;
+        using (HeldMerges.Hold(ws))
+        {
+            consuming = consumer.ConsumeAsync(ws, [signIn, Event(ws, "shopper")], CancellationToken.None);
+            var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+            while ((await Customer(ws, shopper).GetStateAsync())?.Counters.ProductViews != 2)
+            {
+                Assert.True(DateTimeOffset.UtcNow < deadline, "The shopper's event waited for the merge of another person's sign-in.");
+                await Task.Delay(20);
+            }
+
+            Assert.False(consuming.IsCompleted);
+        }
+
+        Assert.Equal([known, shopper], await consuming.WaitAsync(TimeSpan.FromSeconds(10)));
+        await AssertJoinedAsync(ws, known, newDevice);
     }
 
     // A profile of its own for an anonymous visitor, with one product view.
