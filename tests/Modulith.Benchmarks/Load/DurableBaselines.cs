@@ -45,7 +45,6 @@ public static class DurableBaselines
     internal static async Task<double> PostgresCopyAsync(string serverConnectionString, IReadOnlyList<NormalizedEvent> rows, bool withQueue)
     {
         var connectionString = await CreateDatabaseAsync(serverConnectionString, "modulith_copy_");
-        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
         try
         {
             await using (var database = new Database(new StorageOptions { Provider = StorageProvider.PostgreSql, ConnectionString = connectionString }))
@@ -62,9 +61,15 @@ public static class DurableBaselines
         }
         finally
         {
-            NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(serverConnectionString, $"DROP DATABASE IF EXISTS {name}");
+            await DropDatabaseAsync(serverConnectionString, connectionString);
         }
+    }
+
+    /// <summary>Drops a database made by <see cref="CreateDatabaseAsync"/>, after closing this process's pooled connections to it.</summary>
+    internal static async Task DropDatabaseAsync(string serverConnectionString, string databaseConnectionString)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await ExecuteAsync(serverConnectionString, $"DROP DATABASE IF EXISTS {new NpgsqlConnectionStringBuilder(databaseConnectionString).Database} WITH (FORCE)");
     }
 
     /// <summary>Creates a new, empty database on the server, named with the prefix; answers its connection string.</summary>

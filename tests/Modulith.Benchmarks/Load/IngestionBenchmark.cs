@@ -67,15 +67,21 @@ public static class IngestionBenchmark
         if (postgres is not null)
         {
             var database = await DurableBaselines.CreateDatabaseAsync(postgres, "modulith_bench_");
-            await using (var host = await ServerProcess.StartModulithAsync(new Dictionary<string, string>
+            try
             {
-                ["Modulith__Storage__Provider"] = "PostgreSql",
-                ["Modulith__Storage__ConnectionString"] = database,
-                ["Modulith__Bootstrap__AdminKey"] = "mk_bench",
-                ["Modulith__Bootstrap__WriteKey"] = writeKey,
-            }))
-            {
+                await using var host = await ServerProcess.StartModulithAsync(new Dictionary<string, string>
+                {
+                    ["Modulith__Storage__Provider"] = "PostgreSql",
+                    ["Modulith__Storage__ConnectionString"] = database,
+                    ["Modulith__Bootstrap__AdminKey"] = "mk_bench",
+                    ["Modulith__Bootstrap__WriteKey"] = writeKey,
+                });
                 batchedPostgres = await LoadRunner.RunAsync(host.Address, writeKey, batches, Math.Min(concurrency, 8), duration, warmup, () => host.ProcessorTime);
+            }
+            finally
+            {
+                // The host process has exited by now (disposed above); its database is the benchmark's to remove.
+                await DurableBaselines.DropDatabaseAsync(postgres, database);
             }
 
             var (copy, copyRuns) = await DurableBaselines.MedianOfThreeAsync(_ => DurableBaselines.PostgresCopyAsync(postgres, baselineRows, withQueue: true));
