@@ -48,8 +48,11 @@ internal sealed class DispatchNotifier(IGrainFactory grains) : IDispatchNotifier
 /// <summary>
 /// Bounds how many partitions of this silo drain at once, so dispatch leaves CPU and the database's write lock to
 /// ingestion; each drain then covers more events. While ingestion is busy it yields further: one drain at a time, each
-/// followed by a pause as long as it took. Acknowledged events are durable before dispatch sees them (ADR 0002), so a
-/// burst is accepted first and applied behind it; dispatch never stops, so the backlog still moves.
+/// followed by a pause as long as it took. While ingestion is saturated (busy, and the backlog growing faster than
+/// <see cref="IngestionOptions.SaturatedAtBacklogGrowth"/> events a second) the pause is the longest one: dispatch could
+/// not close that gap, so it leaves the machine to the burst and applies it once the burst ends. Acknowledged events are
+/// durable before dispatch sees them (ADR 0002), so a burst is accepted first and applied behind it; dispatch never
+/// stops, so the backlog still moves (ADR 0008).
 /// </summary>
 internal sealed class DispatchThrottle(Microsoft.Extensions.Options.IOptions<IngestionOptions> options, IngestionPressure pressure, TimeProvider clock)
     : IDisposable
@@ -58,29 +61,33 @@ internal sealed class DispatchThrottle(Microsoft.Extensions.Options.IOptions<Ing
     private readonly SemaphoreSlim _drains = new(Math.Max(1, options.Value.ConcurrentDrains), Math.Max(1, options.Value.ConcurrentDrains));
     private readonly SemaphoreSlim _whileBusy = new(1, 1);
 
-    /// <summary>Runs one drain when its turn comes.</summary>
-    public async Task<T> RunAsync<T>(Func<Task<T>> drain)
+    /// <summary>Runs one drain when its turn comes; the drain answers how many events it applied.</summary>
+    public async Task<int> RunAsync(Func<Task<int>> drain)
     {
         await _drains.WaitAsync();
         try
         {
             if (!pressure.IsBusy)
             {
-                return await drain();
+                return Applied(await drain());
             }
 
             await _whileBusy.WaitAsync();
             try
             {
                 var started = clock.GetTimestamp();
-                var result = await drain();
-                if (pressure.IsBusy)
+                var applied = Applied(await drain());
+                if (pressure.IsSaturated)
+                {
+                    await Task.Delay(LongestPause, clock);
+                }
+                else if (pressure.IsBusy)
                 {
                     var took = clock.GetElapsedTime(started);
                     await Task.Delay(took < LongestPause ? took : LongestPause, clock);
                 }
 
-                return result;
+                return applied;
             }
             finally
             {
@@ -91,6 +98,12 @@ internal sealed class DispatchThrottle(Microsoft.Extensions.Options.IOptions<Ing
         {
             _drains.Release();
         }
+    }
+
+    private int Applied(int events)
+    {
+        pressure.EventsApplied(events);
+        return events;
     }
 
     public void Dispose()

@@ -142,6 +142,7 @@ internal sealed class IngestionService(IWorkspaceDirectory workspaces, EventAppe
                 return Problems.TooManyRequests("Ingestion is over capacity; retry after the number of seconds in Retry-After.");
             }
 
+            pressure.EventsAccepted(result.Events.Count);
             return TypedResults.Ok(Accepted);
         }
         finally

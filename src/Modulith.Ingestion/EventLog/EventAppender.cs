@@ -45,11 +45,21 @@ public sealed class IngestionOptions
     /// last second; dispatch then yields to it (one drain at a time, pausing between drains). 0 turns the yielding off.
     /// </summary>
     public int BusyAtConcurrentRequests { get; set; } = 4;
+
+    /// <summary>
+    /// While ingestion is busy and accepts this many events a second more than dispatch applies (on average over about
+    /// the last second), ingestion counts as saturated: the backlog grows by at least this much every second whatever
+    /// dispatch does, so dispatch steps almost aside (one drain every 2 s) and applies the burst once it ends (ADR 0008).
+    /// A steady load below this rate never saturates, even while dispatch is stalled. 0 turns it off.
+    /// </summary>
+    public int SaturatedAtBacklogGrowth { get; set; } = 10_000;
 }
 
 /// <summary>
 /// How busy ingestion is: its HTTP requests in flight, averaged over about the last second (exponentially, weighted
 /// by time). A steady stream of requests counts, a moment's pile-up behind a pause (a collection, a slow commit) does not.
+/// It also keeps the events accepted and the events applied over about the last second, to tell a burst that dispatch
+/// cannot follow from a load it keeps up with.
 /// </summary>
 internal sealed class IngestionPressure(IOptions<IngestionOptions> options, TimeProvider clock)
 {
@@ -57,6 +67,8 @@ internal sealed class IngestionPressure(IOptions<IngestionOptions> options, Time
     private readonly Lock _gate = new();
     private int _inFlight;
     private double _average;
+    private double _acceptedLately;
+    private double _appliedLately;
     private long _updated = clock.GetTimestamp();
 
     /// <summary>
@@ -67,8 +79,24 @@ internal sealed class IngestionPressure(IOptions<IngestionOptions> options, Time
     {
         get
         {
-            var busyAt = options.Value.BusyAtConcurrentRequests;
-            if (busyAt <= 0)
+            lock (_gate)
+            {
+                Advance();
+                return BusyNow();
+            }
+        }
+    }
+
+    /// <summary>
+    /// True while ingestion is busy and the backlog grows by at least <see cref="IngestionOptions.SaturatedAtBacklogGrowth"/>
+    /// events a second: events accepted minus events applied, on average over about the last second.
+    /// </summary>
+    public bool IsSaturated
+    {
+        get
+        {
+            var growthAt = options.Value.SaturatedAtBacklogGrowth;
+            if (growthAt <= 0)
             {
                 return false;
             }
@@ -76,8 +104,26 @@ internal sealed class IngestionPressure(IOptions<IngestionOptions> options, Time
             lock (_gate)
             {
                 Advance();
-                return _average >= busyAt - 0.5;
+                return BusyNow() && (_acceptedLately - _appliedLately) / SmoothingSeconds >= growthAt;
             }
+        }
+    }
+
+    public void EventsAccepted(int count)
+    {
+        lock (_gate)
+        {
+            Advance();
+            _acceptedLately += count;
+        }
+    }
+
+    public void EventsApplied(int count)
+    {
+        lock (_gate)
+        {
+            Advance();
+            _appliedLately += count;
         }
     }
 
@@ -104,7 +150,15 @@ internal sealed class IngestionPressure(IOptions<IngestionOptions> options, Time
         var now = clock.GetTimestamp();
         var keep = Math.Exp(-clock.GetElapsedTime(_updated, now).TotalSeconds / SmoothingSeconds);
         _average = _inFlight + ((_average - _inFlight) * keep);
+        _acceptedLately *= keep;
+        _appliedLately *= keep;
         _updated = now;
+    }
+
+    private bool BusyNow()
+    {
+        var busyAt = options.Value.BusyAtConcurrentRequests;
+        return busyAt > 0 && _average >= busyAt - 0.5;
     }
 }
 

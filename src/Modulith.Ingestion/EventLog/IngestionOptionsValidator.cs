@@ -23,6 +23,7 @@ internal sealed class IngestionOptionsValidator : IValidateOptions<IngestionOpti
         AtLeast(nameof(options.ConcurrentCommitsOnPostgreSql), options.ConcurrentCommitsOnPostgreSql, 1);
         AtLeast(nameof(options.ConcurrentDrains), options.ConcurrentDrains, 1);
         AtLeast(nameof(options.BusyAtConcurrentRequests), options.BusyAtConcurrentRequests, 0);
+        AtLeast(nameof(options.SaturatedAtBacklogGrowth), options.SaturatedAtBacklogGrowth, 0);
         if (options.DrainCoalesceWindow < TimeSpan.Zero || options.DrainCoalesceWindow > LongestCoalesceWindow)
         {
             problems.Add($"{IngestionOptions.Section}:{nameof(options.DrainCoalesceWindow)} must be between 00:00:00 and {LongestCoalesceWindow:c} (it is {options.DrainCoalesceWindow:c}).");

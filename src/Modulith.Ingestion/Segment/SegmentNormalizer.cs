@@ -117,6 +117,7 @@ internal static class SegmentNormalizer
             return NormalizeResult.Fail("'context' must be an object.");
         }
 
+        var sizes = MessageSizes(body);
         var events = new List<NormalizedEvent>(batch.Count);
         for (var i = 0; i < batch.Count; i++)
         {
@@ -125,7 +126,7 @@ internal static class SegmentNormalizer
                 return NormalizeResult.Fail($"batch[{i}]: each message must be a JSON object.");
             }
 
-            var size = Encoding.UTF8.GetByteCount(message.ToJsonString());
+            var size = sizes?.Count == batch.Count ? sizes[i] : Encoding.UTF8.GetByteCount(message.ToJsonString());
             if (size > MaxEventBytes)
             {
                 return NormalizeResult.Fail($"batch[{i}]: the event is {size} bytes; the limit is {MaxEventBytes} bytes (32 KB).");
@@ -312,6 +313,44 @@ internal static class SegmentNormalizer
                 }
             }
         }
+    }
+
+    // Each message's size as sent, read from the body instead of writing every message out again to measure it. Null
+    // when the body's top level does not name exactly one "batch" array; the caller then measures the parsed messages.
+    private static List<int>? MessageSizes(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
+        List<int>? sizes = null;
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isBatch = reader.ValueTextEquals("batch"u8);
+            reader.Read();
+            if (!isBatch)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            if (sizes is not null || reader.TokenType != JsonTokenType.StartArray)
+            {
+                return null;
+            }
+
+            sizes = [];
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                var start = reader.TokenStartIndex;
+                reader.Skip();
+                sizes.Add((int)(reader.BytesConsumed - start));
+            }
+        }
+
+        return sizes;
     }
 
     private static bool TryParseObject(ReadOnlySpan<byte> body, out JsonObject message, out string error)

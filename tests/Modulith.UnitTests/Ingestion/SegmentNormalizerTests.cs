@@ -79,6 +79,21 @@ public sealed class SegmentNormalizerTests
     }
 
     [Fact]
+    public void A_message_over_32_KB_in_a_batch_is_rejected_by_its_index_and_one_just_under_is_accepted()
+    {
+        var filler = "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"a\",\"properties\":{\"p\":\"\"}}".Length;
+        string Message(int bytes) => "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"a\",\"properties\":{\"p\":\"" + new string('x', bytes - filler) + "\"}}";
+        var small = "{\"type\":\"track\",\"userId\":\"u\",\"event\":\"a\"}";
+
+        var over = Batch("{\"batch\":[" + small + ",\n  " + Message(SegmentNormalizer.MaxEventBytes + 1) + "\n]}");
+        var under = Batch("{\"batch\":[" + small + ", " + Message(SegmentNormalizer.MaxEventBytes) + "]}");
+
+        Assert.Equal($"batch[1]: the event is {SegmentNormalizer.MaxEventBytes + 1} bytes; the limit is {SegmentNormalizer.MaxEventBytes} bytes (32 KB).", over.Error);
+        Assert.Null(under.Error);
+        Assert.Equal(2, under.Events.Count);
+    }
+
+    [Fact]
     public void A_bad_message_in_a_batch_names_its_index_and_nothing_is_accepted()
     {
         var result = Batch("""{"batch":[{"type":"track","userId":"u","event":"a"},{"type":"track","userId":"u"}]}""");
