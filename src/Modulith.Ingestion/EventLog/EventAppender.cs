@@ -48,11 +48,11 @@ public sealed class IngestionOptions
 
     /// <summary>
     /// While ingestion is busy and accepts this many events a second more than dispatch applies (on average over about
-    /// the last second), ingestion counts as saturated: the backlog grows by at least this much every second whatever
-    /// dispatch does, so dispatch steps almost aside (one drain every 2 s) and applies the burst once it ends (ADR 0008).
-    /// A steady load below this rate never saturates, even while dispatch is stalled. 0 turns it off.
+    /// the last second), ingestion counts as saturated: dispatch steps almost aside (one drain every 2 s) and applies the
+    /// burst once it ends. Every so often it goes back to its busy pace for a few seconds, to see whether it could now keep
+    /// up (ADR 0008). A steady load below this rate never saturates, even while dispatch is stalled. 0 turns it off.
     /// </summary>
-    public int SaturatedAtBacklogGrowth { get; set; } = 10_000;
+    public int SaturatedAtBacklogGrowth { get; set; } = 4_000;
 }
 
 /// <summary>
@@ -61,10 +61,23 @@ public sealed class IngestionOptions
 /// It also keeps the events accepted and the events applied over about the last second, to tell a burst that dispatch
 /// cannot follow from a load it keeps up with.
 /// </summary>
-internal sealed class IngestionPressure(IOptions<IngestionOptions> options, TimeProvider clock)
+/// <remarks>
+/// While saturated, dispatch applies almost nothing, so the rates no longer say what it could apply at its busy pace.
+/// Saturation therefore lasts a minute, then gives way to a probe of 3 s at the busy pace; if the backlog still grows
+/// past the threshold, the next saturation lasts twice as long (up to 10 minutes). Without the probe, a steady load that
+/// dispatch could follow would keep it aside for as long as the load lasted once a stall of a second had saturated it.
+/// </remarks>
+internal sealed partial class IngestionPressure(IOptions<IngestionOptions> options, TimeProvider clock, ILogger<IngestionPressure> logger)
 {
     private const double SmoothingSeconds = 1.0;
+    private static readonly TimeSpan FirstSaturation = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan LongestSaturation = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan Probe = TimeSpan.FromSeconds(3);
     private readonly Lock _gate = new();
+    private long? _saturatedSince;
+    private bool _saturatedLately;
+    private long _probingUntil;
+    private TimeSpan _saturation = FirstSaturation;
     private int _inFlight;
     private double _average;
     private double _acceptedLately;
@@ -82,14 +95,21 @@ internal sealed class IngestionPressure(IOptions<IngestionOptions> options, Time
             lock (_gate)
             {
                 Advance();
-                return BusyNow();
+                if (BusyNow())
+                {
+                    return true;
+                }
+
+                EndSaturation();
+                return false;
             }
         }
     }
 
     /// <summary>
     /// True while ingestion is busy and the backlog grows by at least <see cref="IngestionOptions.SaturatedAtBacklogGrowth"/>
-    /// events a second: events accepted minus events applied, on average over about the last second.
+    /// events a second (events accepted minus events applied, on average over about the last second), except during the
+    /// probes that follow each saturation (see the remarks on the class).
     /// </summary>
     public bool IsSaturated
     {
@@ -104,7 +124,36 @@ internal sealed class IngestionPressure(IOptions<IngestionOptions> options, Time
             lock (_gate)
             {
                 Advance();
-                return BusyNow() && (_acceptedLately - _appliedLately) / SmoothingSeconds >= growthAt;
+                var now = clock.GetTimestamp();
+                var growth = (_acceptedLately - _appliedLately) / SmoothingSeconds;
+                if (!BusyNow() || growth < growthAt)
+                {
+                    EndSaturation();
+                    return false;
+                }
+
+                if (now < _probingUntil)
+                {
+                    return false;
+                }
+
+                if (_saturatedSince is null)
+                {
+                    _saturatedSince = now;
+                    _saturatedLately = true;
+                    LogSaturated(_acceptedLately / SmoothingSeconds, _appliedLately / SmoothingSeconds, _saturation.TotalSeconds);
+                }
+
+                if (clock.GetElapsedTime(_saturatedSince.Value, now) < _saturation)
+                {
+                    return true;
+                }
+
+                _saturatedSince = null;
+                _probingUntil = now + (long)(Probe.TotalSeconds * clock.TimestampFrequency);
+                _saturation = _saturation * 2 < LongestSaturation ? _saturation * 2 : LongestSaturation;
+                LogProbing(Probe.TotalSeconds);
+                return false;
             }
         }
     }
@@ -155,11 +204,32 @@ internal sealed class IngestionPressure(IOptions<IngestionOptions> options, Time
         _updated = now;
     }
 
+    private void EndSaturation()
+    {
+        if (_saturatedLately)
+        {
+            _saturatedLately = false;
+            LogSaturationEnded(_acceptedLately / SmoothingSeconds, _appliedLately / SmoothingSeconds);
+        }
+
+        _saturatedSince = null;
+        _saturation = FirstSaturation;
+    }
+
     private bool BusyNow()
     {
         var busyAt = options.Value.BusyAtConcurrentRequests;
         return busyAt > 0 && _average >= busyAt - 0.5;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ingestion is saturated ({Accepted:F0} events/s accepted, {Applied:F0} applied): dispatch steps almost aside for {Seconds} s, so profiles, leads and segments lag until the burst ends")]
+    private partial void LogSaturated(double accepted, double applied, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dispatch runs at its busy pace for {Seconds} s to see whether it keeps up with ingestion")]
+    private partial void LogProbing(double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ingestion is no longer saturated ({Accepted:F0} events/s accepted, {Applied:F0} applied)")]
+    private partial void LogSaturationEnded(double accepted, double applied);
 }
 
 /// <summary>Thrown when the appender's queue is full: the caller answers 429.</summary>

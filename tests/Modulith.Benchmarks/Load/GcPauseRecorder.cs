@@ -7,8 +7,11 @@ using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
 namespace Modulith.Benchmarks.Load;
 
-/// <summary>One pause of a process's managed threads for a collection: from the suspension's start to the restart's end.</summary>
-public sealed record GcPause(DateTime StartedUtc, double Milliseconds, int Generation)
+/// <summary>
+/// One pause of a process's managed threads for a collection: from the suspension's start to the restart's end, with the
+/// number of heaps the collection worked on (server GC with dynamic adaptation changes it while the process runs).
+/// </summary>
+public sealed record GcPause(DateTime StartedUtc, double Milliseconds, int Generation, int Heaps)
 {
     public DateTime EndedUtc => StartedUtc.AddMilliseconds(Milliseconds);
 }
@@ -29,6 +32,7 @@ public sealed class GcPauseRecorder : IDisposable
     private readonly List<StarvationInjection> _injections = [];
     private DateTime? _suspendedAt;
     private int _generation;
+    private int _heaps;
 
     private GcPauseRecorder(int processId)
     {
@@ -38,13 +42,14 @@ public sealed class GcPauseRecorder : IDisposable
         var source = new EventPipeEventSource(_session.EventStream);
         source.Clr.GCSuspendEEStart += e => _suspendedAt = e.TimeStamp.ToUniversalTime();
         source.Clr.GCStart += e => _generation = e.Depth;
+        source.Clr.GCGlobalHeapHistory += e => _heaps = e.NumHeaps;
         source.Clr.GCRestartEEStop += e =>
         {
             if (_suspendedAt is { } suspended)
             {
                 lock (_pauses)
                 {
-                    _pauses.Add(new GcPause(suspended, (e.TimeStamp.ToUniversalTime() - suspended).TotalMilliseconds, _generation));
+                    _pauses.Add(new GcPause(suspended, (e.TimeStamp.ToUniversalTime() - suspended).TotalMilliseconds, _generation, _heaps));
                 }
 
                 _suspendedAt = null;
@@ -115,10 +120,11 @@ public sealed class GcPauseRecorder : IDisposable
         var sorted = pauses.Select(p => p.Milliseconds).Order().ToList();
         double P(double q) => sorted[Math.Min(sorted.Count - 1, (int)(q * sorted.Count))];
         var byGeneration = string.Join(", ", pauses.GroupBy(p => p.Generation).OrderBy(g => g.Key).Select(g => $"gen{g.Key} {g.Count()}"));
+        var byHeaps = string.Join(", ", pauses.GroupBy(p => p.Heaps).OrderBy(g => g.Key).Select(g => $"{g.Count()} on {g.Key} heap{(g.Key == 1 ? "" : "s")}"));
         var share = sorted.Sum() / window.TotalMilliseconds;
         var overlapped = slow.Count(s => pauses.Any(p => p.Milliseconds >= 20 && p.StartedUtc < s.To && p.EndedUtc > s.From));
         return string.Create(CultureInfo.InvariantCulture,
-            $"GC pauses during the probes: {pauses.Count} ({byGeneration}), {pauses.Count / window.TotalSeconds:N2} a second, p50 / p90 / max {P(0.5):N1} / {P(0.9):N1} / {sorted[^1]:N1} ms, {share:P1} of the time; {overlapped} of the {slow.Count} probes over 100 ms overlapped a pause of 20 ms or more.");
+            $"GC pauses during the probes: {pauses.Count} ({byGeneration}; {byHeaps}), {pauses.Count / window.TotalSeconds:N2} a second, p50 / p90 / max {P(0.5):N1} / {P(0.9):N1} / {sorted[^1]:N1} ms, {share:P1} of the time; {overlapped} of the {slow.Count} probes over 100 ms overlapped a pause of 20 ms or more.");
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Modulith.Ingestion.Dispatch;
@@ -52,6 +53,8 @@ public sealed class DispatchThrottleTests
         await firstRun.WaitAsync(Patience);
         await second.Started.WaitAsync(Patience);
         second.Finish();
+        await Task.Delay(50);
+        clock.Advance(TimeSpan.FromSeconds(2));
         await secondRun.WaitAsync(Patience);
     }
 
@@ -112,11 +115,59 @@ public sealed class DispatchThrottleTests
     {
         var (_, pressure, clock) = Create(concurrentDrains: 2, busyAt: 4, requestsInFlight: 8);
 
-        // The leads benchmark's 5,000 events a second, with dispatch stalled for three seconds.
-        Steady(pressure, clock, acceptedPerSecond: 5_000, appliedPerSecond: 0, seconds: 3);
+        // 3,000 events a second, with dispatch stalled for three seconds.
+        Steady(pressure, clock, acceptedPerSecond: 3_000, appliedPerSecond: 0, seconds: 3);
 
         Assert.True(pressure.IsBusy);
         Assert.False(pressure.IsSaturated);
+    }
+
+    [Fact]
+    public void A_load_held_down_by_dispatchs_busy_pace_saturates_once_the_backlog_grows_past_the_threshold()
+    {
+        var (_, pressure, clock) = Create(concurrentDrains: 2, busyAt: 4, requestsInFlight: 8);
+
+        // Measured with single events: dispatch at its busy pace applied 4,400 events a second and held ingestion to
+        // 10,000, where stepping aside let it accept 21,000-27,000.
+        Steady(pressure, clock, acceptedPerSecond: 10_000, appliedPerSecond: 4_400, seconds: 3);
+
+        Assert.True(pressure.IsSaturated);
+    }
+
+    [Fact]
+    public void After_a_minute_saturation_gives_way_to_a_probe_and_ends_if_dispatch_keeps_up_during_it()
+    {
+        var (_, pressure, clock) = Create(concurrentDrains: 2, busyAt: 4, requestsInFlight: 8);
+        StartBurst(pressure, clock);
+
+        var saturated = Burst(pressure, clock, seconds: 60);
+        Assert.All(saturated[..59], Assert.True);
+        Assert.False(saturated[59], "no probe after a minute of saturation");
+
+        // At its busy pace dispatch keeps up: the probe ends the saturation.
+        saturated = CheckedEverySecond(pressure, clock, acceptedPerSecond: 6_000, appliedPerSecond: 6_000, seconds: 10);
+        Assert.All(saturated, Assert.False);
+
+        // The next burst saturates again for a minute, not for twice as long.
+        StartBurst(pressure, clock);
+        saturated = Burst(pressure, clock, seconds: 60);
+        Assert.False(saturated[59], "the saturation after a probe that ended it did not last a minute again");
+    }
+
+    [Fact]
+    public void A_burst_that_still_outpaces_dispatch_during_the_probe_saturates_again_for_twice_as_long()
+    {
+        var (_, pressure, clock) = Create(concurrentDrains: 2, busyAt: 4, requestsInFlight: 8);
+        StartBurst(pressure, clock);
+        Burst(pressure, clock, seconds: 60);
+
+        var probe = CheckedEverySecond(pressure, clock, acceptedPerSecond: 10_000, appliedPerSecond: 4_400, seconds: 3);
+        Assert.All(probe[..2], Assert.False);
+        Assert.True(probe[2], "the burst outpaced dispatch during the probe, yet it did not saturate again");
+
+        var saturated = Burst(pressure, clock, seconds: 120);
+        Assert.All(saturated[..119], Assert.True);
+        Assert.False(saturated[119], "the second saturation did not end in a probe after two minutes");
     }
 
     [Fact]
@@ -126,7 +177,7 @@ public sealed class DispatchThrottleTests
         Steady(pressure, clock, acceptedPerSecond: 60_000, appliedPerSecond: 0, seconds: 3);
         Assert.True(pressure.IsSaturated);
 
-        Steady(pressure, clock, acceptedPerSecond: 60_000, appliedPerSecond: 55_000, seconds: 5);
+        Steady(pressure, clock, acceptedPerSecond: 60_000, appliedPerSecond: 57_000, seconds: 5);
         Assert.False(pressure.IsSaturated);
 
         Steady(pressure, clock, acceptedPerSecond: 60_000, appliedPerSecond: 0, seconds: 3);
@@ -175,7 +226,58 @@ public sealed class DispatchThrottleTests
         Assert.Equal(1, await firstRun.WaitAsync(Patience));
         await second.Started.WaitAsync(Patience);
         second.Finish();
+        await Task.Delay(50);
+        clock.Advance(TimeSpan.FromSeconds(2));
         await secondRun.WaitAsync(Patience);
+    }
+
+    [Fact]
+    public void Once_ingestion_has_gone_quiet_the_next_burst_saturates_it_for_a_minute_again()
+    {
+        var (_, pressure, clock) = Create(concurrentDrains: 2, busyAt: 4, requestsInFlight: 8);
+        StartBurst(pressure, clock);
+        Burst(pressure, clock, seconds: 63);
+        Assert.True(pressure.IsSaturated, "not saturated again after the probe");
+
+        for (var i = 0; i < 8; i++)
+        {
+            pressure.RequestFinished();
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.False(pressure.IsBusy);
+        for (var i = 0; i < 8; i++)
+        {
+            pressure.RequestStarted();
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(5));
+        StartBurst(pressure, clock);
+        var saturated = Burst(pressure, clock, seconds: 60);
+        Assert.False(saturated[59], "the burst after a quiet spell was saturated for longer than a minute");
+    }
+
+    // A burst of 60,000 events a second that dispatch, stepping aside, applies 500 of: three seconds saturate ingestion.
+    private static void StartBurst(IngestionPressure pressure, FakeTimeProvider clock)
+    {
+        Steady(pressure, clock, acceptedPerSecond: 60_000, appliedPerSecond: 500, seconds: 3);
+        Assert.True(pressure.IsSaturated);
+    }
+
+    private static bool[] Burst(IngestionPressure pressure, FakeTimeProvider clock, int seconds) =>
+        CheckedEverySecond(pressure, clock, acceptedPerSecond: 60_000, appliedPerSecond: 500, seconds);
+
+    // Steady load, asking whether ingestion is saturated at the end of every second, as drains would; the answers in order.
+    private static bool[] CheckedEverySecond(IngestionPressure pressure, FakeTimeProvider clock, int acceptedPerSecond, int appliedPerSecond, int seconds)
+    {
+        var answers = new bool[seconds];
+        for (var second = 0; second < seconds; second++)
+        {
+            Steady(pressure, clock, acceptedPerSecond, appliedPerSecond, 1);
+            answers[second] = pressure.IsSaturated;
+        }
+
+        return answers;
     }
 
     // Accepts and applies events in steps of 10 ms, as requests and drains would.
@@ -189,11 +291,12 @@ public sealed class DispatchThrottleTests
         }
     }
 
-    private static (DispatchThrottle Throttle, IngestionPressure Pressure, FakeTimeProvider Clock) Create(int concurrentDrains, int busyAt, int requestsInFlight, int saturatedAt = 10_000)
+    private static (DispatchThrottle Throttle, IngestionPressure Pressure, FakeTimeProvider Clock) Create(int concurrentDrains, int busyAt, int requestsInFlight, int? saturatedAt = null)
     {
-        var options = Options.Create(new IngestionOptions { ConcurrentDrains = concurrentDrains, BusyAtConcurrentRequests = busyAt, SaturatedAtBacklogGrowth = saturatedAt });
+        var options = Options.Create(new IngestionOptions { ConcurrentDrains = concurrentDrains, BusyAtConcurrentRequests = busyAt });
+        options.Value.SaturatedAtBacklogGrowth = saturatedAt ?? options.Value.SaturatedAtBacklogGrowth;
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-22T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var pressure = new IngestionPressure(options, clock);
+        var pressure = new IngestionPressure(options, clock, NullLogger<IngestionPressure>.Instance);
         for (var i = 0; i < requestsInFlight; i++)
         {
             pressure.RequestStarted();
