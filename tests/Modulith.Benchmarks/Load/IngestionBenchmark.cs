@@ -26,7 +26,7 @@ public static class IngestionBenchmark
             Console.WriteLine(line);
         }
 
-        Console.WriteLine($"# Ingestion benchmark: {Environment.ProcessorCount} cores, {seconds} s per run after {warmup.TotalSeconds} s warm-up, {concurrency} concurrent senders");
+        Console.WriteLine($"# Ingestion benchmark: {Environment.ProcessorCount} cores, {seconds} s per run after {warmup.TotalSeconds} s warm-up, {concurrency} concurrent senders; {ServerProcess.HostBuild}");
         var singles = LoadRunner.SingleMessages(1, 400_000);
         var batches = LoadRunner.Batches(2, 4_000, batchSize);
         const string writeKey = "wk_bench";

@@ -39,7 +39,7 @@ public static class LeadLatencyBenchmark
         var settle = TimeSpan.FromSeconds(CommandLine.Number(args, "--settle", 60));
         var steady = TimeSpan.FromSeconds(CommandLine.Number(args, "--steady", 0));
         var probeCount = probesPerSecond * seconds;
-        Console.WriteLine($"# Lead latency: {Environment.ProcessorCount} cores, {probesPerSecond} probes/s for {seconds} s after {warmup} s of load; background rates {string.Join(", ", rates)} events/s in batches of {batchSize}");
+        Console.WriteLine($"# Lead latency: {Environment.ProcessorCount} cores, {probesPerSecond} probes/s for {seconds} s after {warmup} s of load; background rates {string.Join(", ", rates)} events/s in batches of {batchSize}; {ServerProcess.HostBuild}");
 
         var rows = new List<string>
         {

@@ -35,6 +35,20 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Which host the benchmarks start: the copy in their own output folder, which only a build of the benchmark project
+    /// refreshes (building the host alone leaves the old copy here). Its version carries the commit it was built from.
+    /// </summary>
+    public static string HostBuild
+    {
+        get
+        {
+            var path = Path.Combine(AppContext.BaseDirectory, "Modulith.Host.dll");
+            var ingestion = Path.Combine(AppContext.BaseDirectory, "Modulith.Ingestion.dll");
+            return $"host {FileVersionInfo.GetVersionInfo(path).ProductVersion}, built {File.GetLastWriteTimeUtc(ingestion):yyyy-MM-dd HH:mm} UTC";
+        }
+    }
+
     public static async Task<ServerProcess> StartModulithAsync(IDictionary<string, string> environment)
     {
         var port = FreePort();
