@@ -76,7 +76,7 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
     private readonly Lock _gate = new();
     private long? _saturatedSince;
     private bool _saturatedLately;
-    private long _probingUntil;
+    private long? _probeStarted;
     private TimeSpan _saturation = FirstSaturation;
     private int _inFlight;
     private double _average;
@@ -132,7 +132,7 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
                     return false;
                 }
 
-                if (now < _probingUntil)
+                if (_probeStarted is { } probing && clock.GetElapsedTime(probing, now) < Probe)
                 {
                     return false;
                 }
@@ -150,7 +150,7 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
                 }
 
                 _saturatedSince = null;
-                _probingUntil = now + (long)(Probe.TotalSeconds * clock.TimestampFrequency);
+                _probeStarted = now;
                 _saturation = _saturation * 2 < LongestSaturation ? _saturation * 2 : LongestSaturation;
                 LogProbing(Probe.TotalSeconds);
                 return false;

@@ -37,15 +37,16 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>
     /// Which host the benchmarks start: the copy in their own output folder, which only a build of the benchmark project
-    /// refreshes (building the host alone leaves the old copy here). Its version carries the commit it was built from.
+    /// refreshes (building the host alone leaves the old copy here). Its version carries the commit it was built from;
+    /// the time is that of the newest of its modules.
     /// </summary>
     public static string HostBuild
     {
         get
         {
-            var path = Path.Combine(AppContext.BaseDirectory, "Modulith.Host.dll");
-            var ingestion = Path.Combine(AppContext.BaseDirectory, "Modulith.Ingestion.dll");
-            return $"host {FileVersionInfo.GetVersionInfo(path).ProductVersion}, built {File.GetLastWriteTimeUtc(ingestion):yyyy-MM-dd HH:mm} UTC";
+            var version = FileVersionInfo.GetVersionInfo(Path.Combine(AppContext.BaseDirectory, "Modulith.Host.dll")).ProductVersion;
+            var built = Directory.GetFiles(AppContext.BaseDirectory, "Modulith.*.dll").Max(File.GetLastWriteTimeUtc);
+            return $"host {version}, built {built:yyyy-MM-dd HH:mm} UTC";
         }
     }
 

@@ -83,17 +83,11 @@ public sealed class DispatchThrottleTests
 
         // Twenty requests that queued behind a 50 ms pause, then finished: a steady stream at 5,000 events/s in batches
         // of 50 looks like this now and then, and dispatch should not give up its pace for it.
-        for (var i = 0; i < 20; i++)
-        {
-            pressure.RequestStarted();
-        }
+        StartRequests(pressure, 20);
 
         clock.Advance(TimeSpan.FromMilliseconds(50));
         Assert.False(pressure.IsBusy);
-        for (var i = 0; i < 20; i++)
-        {
-            pressure.RequestFinished();
-        }
+        FinishRequests(pressure, 20);
 
         Assert.False(pressure.IsBusy);
     }
@@ -182,10 +176,7 @@ public sealed class DispatchThrottleTests
 
         Steady(pressure, clock, acceptedPerSecond: 60_000, appliedPerSecond: 0, seconds: 3);
         Assert.True(pressure.IsSaturated);
-        for (var i = 0; i < 8; i++)
-        {
-            pressure.RequestFinished();
-        }
+        FinishRequests(pressure, 8);
 
         clock.Advance(TimeSpan.FromSeconds(3));
         Assert.False(pressure.IsBusy);
@@ -239,22 +230,32 @@ public sealed class DispatchThrottleTests
         Burst(pressure, clock, seconds: 63);
         Assert.True(pressure.IsSaturated, "not saturated again after the probe");
 
-        for (var i = 0; i < 8; i++)
-        {
-            pressure.RequestFinished();
-        }
+        FinishRequests(pressure, 8);
 
         clock.Advance(TimeSpan.FromSeconds(5));
         Assert.False(pressure.IsBusy);
-        for (var i = 0; i < 8; i++)
-        {
-            pressure.RequestStarted();
-        }
+        StartRequests(pressure, 8);
 
         clock.Advance(TimeSpan.FromSeconds(5));
         StartBurst(pressure, clock);
         var saturated = Burst(pressure, clock, seconds: 60);
         Assert.False(saturated[59], "the burst after a quiet spell was saturated for longer than a minute");
+    }
+
+    private static void StartRequests(IngestionPressure pressure, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            pressure.RequestStarted();
+        }
+    }
+
+    private static void FinishRequests(IngestionPressure pressure, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            pressure.RequestFinished();
+        }
     }
 
     // A burst of 60,000 events a second that dispatch, stepping aside, applies 500 of: three seconds saturate ingestion.
@@ -297,10 +298,7 @@ public sealed class DispatchThrottleTests
         options.Value.SaturatedAtBacklogGrowth = saturatedAt ?? options.Value.SaturatedAtBacklogGrowth;
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-22T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var pressure = new IngestionPressure(options, clock, NullLogger<IngestionPressure>.Instance);
-        for (var i = 0; i < requestsInFlight; i++)
-        {
-            pressure.RequestStarted();
-        }
+        StartRequests(pressure, requestsInFlight);
 
         // The requests have been in flight for a while: the average has caught up with them.
         clock.Advance(TimeSpan.FromSeconds(10));
