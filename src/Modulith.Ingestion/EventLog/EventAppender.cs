@@ -48,9 +48,10 @@ public sealed class IngestionOptions
 
     /// <summary>
     /// While ingestion is busy and accepts this many events a second more than dispatch applies (on average over about
-    /// the last second), ingestion counts as saturated: dispatch steps almost aside (one drain every 2 s) and applies the
-    /// burst once it ends. Every so often it goes back to its busy pace for a few seconds, to see whether it could now keep
-    /// up (ADR 0008). A steady load below this rate never saturates, even while dispatch is stalled. 0 turns it off.
+    /// the last second), or a quarter of that for 5 s on end, ingestion counts as saturated: dispatch steps almost aside
+    /// (one drain every 2 s) and applies the burst once it ends. Every so often it goes back to its busy pace for a few
+    /// seconds, to see whether it could now keep up (ADR 0008). A stall of dispatch for a few seconds under a steady load
+    /// below this rate does not saturate ingestion. 0 turns it off.
     /// </summary>
     public int SaturatedAtBacklogGrowth { get; set; } = 4_000;
 }
@@ -63,8 +64,8 @@ public sealed class IngestionOptions
 /// </summary>
 /// <remarks>
 /// While saturated, dispatch applies almost nothing, so the rates no longer say what it could apply at its busy pace.
-/// Saturation therefore lasts a minute, then gives way to a probe of 3 s at the busy pace; if the backlog still grows
-/// past the threshold, the next saturation lasts twice as long (up to 10 minutes). Without the probe, a steady load that
+/// Saturation therefore lasts a minute, then gives way to a probe of 3 s at the busy pace; if the backlog still grows by
+/// a quarter of the threshold during the probe, the next saturation lasts twice as long (up to 10 minutes). Without the probe, a steady load that
 /// dispatch could follow would keep it aside for as long as the load lasted once a stall of a second had saturated it.
 /// </remarks>
 internal sealed partial class IngestionPressure(IOptions<IngestionOptions> options, TimeProvider clock, ILogger<IngestionPressure> logger)
@@ -73,10 +74,17 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
     private static readonly TimeSpan FirstSaturation = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan LongestSaturation = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan Probe = TimeSpan.FromSeconds(3);
+
+    // How long a backlog growing by a quarter of the saturation rate takes to saturate ingestion.
+    private static readonly TimeSpan HeldDownFor = TimeSpan.FromSeconds(5);
+
     private readonly Lock _gate = new();
     private long? _saturatedSince;
     private bool _saturatedLately;
     private long? _probeStarted;
+    private long? _outgrownSince;
+    private long _acceptedInProbe;
+    private long _appliedInProbe;
     private TimeSpan _saturation = FirstSaturation;
     private int _inFlight;
     private double _average;
@@ -107,9 +115,11 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
     }
 
     /// <summary>
-    /// True while ingestion is busy and the backlog grows by at least <see cref="IngestionOptions.SaturatedAtBacklogGrowth"/>
-    /// events a second (events accepted minus events applied, on average over about the last second), except during the
-    /// probes that follow each saturation (see the remarks on the class).
+    /// True while ingestion is busy and its backlog outgrows dispatch: it grows by at least
+    /// <see cref="IngestionOptions.SaturatedAtBacklogGrowth"/> events a second (events accepted minus events applied, on
+    /// average over about the last second), or by at least a quarter of that for 5 s on end, as it
+    /// does when dispatch's busy pace holds ingestion down to a few thousand events a second. Not during the probes that
+    /// follow each saturation (see the remarks on the class).
     /// </summary>
     public bool IsSaturated
     {
@@ -126,36 +136,70 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
                 Advance();
                 var now = clock.GetTimestamp();
                 var growth = (_acceptedLately - _appliedLately) / SmoothingSeconds;
-                if (!BusyNow() || growth < growthAt)
+                if (!BusyNow())
+                {
+                    _outgrownSince = null;
+                    EndSaturation();
+                    return false;
+                }
+
+                _outgrownSince = growth >= growthAt / 4.0 ? _outgrownSince ?? now : null;
+                if (_probeStarted is { } probing)
+                {
+                    var probed = clock.GetElapsedTime(probing, now);
+                    if (probed < Probe)
+                    {
+                        return false;
+                    }
+
+                    // The probe's verdict, from its own counts (the averages still remember the saturation before it): at
+                    // its busy pace, does dispatch still fall behind?
+                    _probeStarted = null;
+                    if ((_acceptedInProbe - _appliedInProbe) / probed.TotalSeconds < growthAt / 4.0)
+                    {
+                        _outgrownSince = null;
+                        EndSaturation();
+                        return false;
+                    }
+
+                    Saturate(now);
+                    return true;
+                }
+
+                var outgrown = growth >= growthAt || (_outgrownSince is { } since && clock.GetElapsedTime(since, now) >= HeldDownFor);
+                if (!outgrown && (_saturatedSince is null || _outgrownSince is null))
                 {
                     EndSaturation();
                     return false;
                 }
 
-                if (_probeStarted is { } probing && clock.GetElapsedTime(probing, now) < Probe)
-                {
-                    return false;
-                }
-
                 if (_saturatedSince is null)
                 {
-                    _saturatedSince = now;
-                    _saturatedLately = true;
-                    LogSaturated(_acceptedLately / SmoothingSeconds, _appliedLately / SmoothingSeconds, _saturation.TotalSeconds);
+                    Saturate(now);
                 }
 
-                if (clock.GetElapsedTime(_saturatedSince.Value, now) < _saturation)
+                if (clock.GetElapsedTime(_saturatedSince!.Value, now) < _saturation)
                 {
                     return true;
                 }
 
                 _saturatedSince = null;
                 _probeStarted = now;
+                _outgrownSince = null;
+                _acceptedInProbe = 0;
+                _appliedInProbe = 0;
                 _saturation = _saturation * 2 < LongestSaturation ? _saturation * 2 : LongestSaturation;
                 LogProbing(Probe.TotalSeconds);
                 return false;
             }
         }
+    }
+
+    private void Saturate(long now)
+    {
+        _saturatedSince = now;
+        _saturatedLately = true;
+        LogSaturated(_acceptedLately / SmoothingSeconds, _appliedLately / SmoothingSeconds, _saturation.TotalSeconds);
     }
 
     public void EventsAccepted(int count)
@@ -164,6 +208,7 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
         {
             Advance();
             _acceptedLately += count;
+            _acceptedInProbe += count;
         }
     }
 
@@ -173,6 +218,7 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
         {
             Advance();
             _appliedLately += count;
+            _appliedInProbe += count;
         }
     }
 
@@ -213,6 +259,7 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
         }
 
         _saturatedSince = null;
+        _probeStarted = null;
         _saturation = FirstSaturation;
     }
 

@@ -69,13 +69,34 @@ public static class LoadRunner
         return batches;
     }
 
+    // MODULITH_BENCH_PROGRESS=1: the events answered in each second since the start (warm-up included), on standard error,
+    // to see how a host's rate moves while it warms up and while dispatch yields.
+    private static async Task ReportProgressAsync(Func<long> answered, CancellationToken stop)
+    {
+        var started = Stopwatch.StartNew();
+        var last = 0L;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                var now = answered();
+                await Console.Error.WriteLineAsync(FormattableString.Invariant($"{started.Elapsed.TotalSeconds:F0} s: {now - last} events"));
+                last = now;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     public static async Task<Result> RunAsync(Uri address, string writeKey, IReadOnlyList<(string Route, string Body, int Events)> requests, int concurrency, TimeSpan duration, TimeSpan warmup, Func<TimeSpan>? serverCpu = null)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         using var client = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(writeKey + ":")));
         var next = -1;
-        long sent = 0, events = 0, failures = 0;
+        long sent = 0, events = 0, failures = 0, answered = 0;
         var latencies = new List<double>[concurrency];
         var measuring = false;
         using var stop = new CancellationTokenSource();
@@ -97,6 +118,7 @@ public static class LoadRunner
                 try
                 {
                     using var response = await client.PostAsync(route, new StringContent(body, Encoding.UTF8, "application/json"), CancellationToken.None);
+                    Interlocked.Add(ref answered, count);
                     if (!measuring)
                     {
                         continue;
@@ -121,6 +143,7 @@ public static class LoadRunner
         }
 
         var senders = Enumerable.Range(0, concurrency).Select(w => Task.Run(() => Sender(w))).ToArray();
+        var progress = Environment.GetEnvironmentVariable("MODULITH_BENCH_PROGRESS") == "1" ? ReportProgressAsync(() => Interlocked.Read(ref answered), stop.Token) : Task.CompletedTask;
         await Task.Delay(warmup);
         using var self = Process.GetCurrentProcess();
         var (serverStart, clientStart) = (serverCpu?.Invoke() ?? TimeSpan.Zero, self.TotalProcessorTime);
@@ -134,6 +157,7 @@ public static class LoadRunner
         var (serverUsed, clientUsed) = ((serverCpu?.Invoke() ?? TimeSpan.Zero) - serverStart, self.TotalProcessorTime - clientStart);
         await stop.CancelAsync();
         await finished;
+        await progress;
         var all = latencies.SelectMany(l => l).Order().ToArray();
         return new Result(s, e, Interlocked.Read(ref failures), seconds, all, serverUsed, clientUsed);
     }
