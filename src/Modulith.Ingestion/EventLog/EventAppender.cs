@@ -65,8 +65,9 @@ public sealed class IngestionOptions
 /// <remarks>
 /// While saturated, dispatch applies almost nothing, so the rates no longer say what it could apply at its busy pace.
 /// Saturation therefore lasts a minute, then gives way to a probe of 3 s at the busy pace; if the backlog still grows by
-/// a quarter of the threshold during the probe, the next saturation lasts twice as long (up to 10 minutes). Without the probe, a steady load that
-/// dispatch could follow would keep it aside for as long as the load lasted once a stall of a second had saturated it.
+/// a quarter of the threshold during the probe, the next saturation lasts twice as long (up to 10 minutes). Without the
+/// probe, a steady load that dispatch could follow would keep it aside for as long as the load lasted once a stall of a
+/// second had saturated it.
 /// </remarks>
 internal sealed partial class IngestionPressure(IOptions<IngestionOptions> options, TimeProvider clock, ILogger<IngestionPressure> logger)
 {
@@ -117,9 +118,9 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
     /// <summary>
     /// True while ingestion is busy and its backlog outgrows dispatch: it grows by at least
     /// <see cref="IngestionOptions.SaturatedAtBacklogGrowth"/> events a second (events accepted minus events applied, on
-    /// average over about the last second), or by at least a quarter of that for 5 s on end, as it
-    /// does when dispatch's busy pace holds ingestion down to a few thousand events a second. Not during the probes that
-    /// follow each saturation (see the remarks on the class).
+    /// average over about the last second), or by at least a quarter of that for 5 s on end, as it does when dispatch's
+    /// busy pace holds ingestion down to a few thousand events a second. Not during the probes that follow each
+    /// saturation (see the remarks on the class).
     /// </summary>
     public bool IsSaturated
     {
@@ -173,12 +174,8 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
                     return false;
                 }
 
-                if (_saturatedSince is null)
-                {
-                    Saturate(now);
-                }
-
-                if (clock.GetElapsedTime(_saturatedSince!.Value, now) < _saturation)
+                var saturatedSince = _saturatedSince ?? Saturate(now);
+                if (clock.GetElapsedTime(saturatedSince, now) < _saturation)
                 {
                     return true;
                 }
@@ -195,11 +192,12 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
         }
     }
 
-    private void Saturate(long now)
+    private long Saturate(long now)
     {
         _saturatedSince = now;
         _saturatedLately = true;
         LogSaturated(_acceptedLately / SmoothingSeconds, _appliedLately / SmoothingSeconds, _saturation.TotalSeconds);
+        return now;
     }
 
     public void EventsAccepted(int count)
