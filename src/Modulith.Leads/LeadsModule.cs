@@ -34,6 +34,7 @@ public static class LeadsModule
         builder.Services.AddSingleton<SlaAgreementStore>();
         builder.Services.AddSingleton<LeadTimerStore>();
         builder.Services.AddSingleton<LeadRouter>();
+        builder.Services.AddSingleton<UnassignedLeadLog>();
         builder.Services.AddSingleton<SlaEngine>();
         builder.Services.AddSingleton<Rescorer>();
         builder.Services.AddSingleton<Reports.LeadReportStore>();

@@ -118,6 +118,7 @@ internal sealed partial class EventPartitionGrain(
     ParkedEventStore parking,
     IIngestedEventConsumer consumer,
     DispatchThrottle throttle,
+    IngestionPressure pressure,
     Microsoft.Extensions.Options.IOptions<IngestionOptions> options,
     TimeProvider clock,
     ILogger<EventPartitionGrain> logger) : Grain, IEventPartitionGrain, IRemindable
@@ -131,12 +132,7 @@ internal sealed partial class EventPartitionGrain(
     private const int AttemptsBeforeParking = 2;
     private const int LongestStoredError = 2_000;
 
-    // A short pause before draining lets a partition collect more events per drain: fewer transactions, and one state
-    // write per customer for all of its events in the window instead of one per event. It pays only while events keep
-    // coming: a partition that has been quiet for a while drains its first new events at once.
-    private readonly TimeSpan _coalesceWindow = options.Value.DrainCoalesceWindow;
-    private static readonly TimeSpan QuietAfter = TimeSpan.FromMilliseconds(250);
-    private long _lastDrainStarted;
+    private readonly DrainPacing _pacing = new(options.Value.DrainCoalesceWindow, clock);
     private const string KeepAlive = "drain";
     private bool _requested;
     private Task _loop = Task.CompletedTask;
@@ -193,12 +189,13 @@ internal sealed partial class EventPartitionGrain(
     {
         while (_requested)
         {
-            if (_lastDrainStarted != 0 && _coalesceWindow > TimeSpan.Zero && clock.GetElapsedTime(_lastDrainStarted) < QuietAfter)
+            var wait = _pacing.WaitBeforeNextDrain(pressure.IsBusy);
+            if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(_coalesceWindow, clock);
+                await Task.Delay(wait, clock);
             }
 
-            _lastDrainStarted = clock.GetTimestamp();
+            _pacing.DrainStarted();
             _requested = false;
             try
             {
@@ -211,6 +208,7 @@ internal sealed partial class EventPartitionGrain(
                 {
                 }
 
+                _pacing.DrainEnded();
                 _failures = 0;
             }
             catch (Exception exception)

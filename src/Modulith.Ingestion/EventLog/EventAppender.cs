@@ -34,9 +34,10 @@ public sealed class IngestionOptions
     public int ConcurrentDrains { get; set; } = 4;
 
     /// <summary>
-    /// How long a partition that drained less than 250 ms ago waits before its next drain, to collect more events per
-    /// drain (fewer transactions, one state write per customer for all of its events in the window). A quiet partition
-    /// drains its first new events at once.
+    /// How far apart one partition's drains are, to collect more events per drain (fewer transactions, one state write
+    /// per customer for all of its events in the window). While ingestion is quiet, new events wait only for the rest of
+    /// the window that began with the partition's last drain, and a partition quiet for a window drains them at once;
+    /// while ingestion is busy, a partition rests the whole window after each drain.
     /// </summary>
     public TimeSpan DrainCoalesceWindow { get; set; } = TimeSpan.FromMilliseconds(20);
 

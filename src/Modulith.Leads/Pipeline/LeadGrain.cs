@@ -89,6 +89,7 @@ internal sealed partial class LeadGrain(
     ScoringModelStore models,
     LeadProjectionStore projection,
     LeadRouter router,
+    UnassignedLeadLog unassigned,
     SlaEngine sla,
     LeadTimerStore timers,
     Ingestion.Contracts.IEventLog eventLog,
@@ -565,7 +566,7 @@ internal sealed partial class LeadGrain(
             }
             else if (outcome.Error is not null)
             {
-                LogUnassigned(Key.Workspace, Key.Customer, outcome.Error);
+                unassigned.Unassigned(Key.Workspace, Key.Customer, outcome.Error);
                 S.History.Add(new StageChange(S.Stage, S.Stage, now, "system", "not assigned: " + outcome.Error));
             }
         }
@@ -688,7 +689,4 @@ internal sealed partial class LeadGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} of workspace {WorkspaceId} is now {Stage}: {Reason}")]
     private partial void LogStage(string workspaceId, string leadId, string stage, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Lead {LeadId} of workspace {WorkspaceId} could not be assigned: {Reason}")]
-    private partial void LogUnassigned(string workspaceId, string leadId, string reason);
 }

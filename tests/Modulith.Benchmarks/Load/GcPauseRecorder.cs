@@ -9,9 +9,10 @@ namespace Modulith.Benchmarks.Load;
 
 /// <summary>
 /// One pause of a process's managed threads for a collection: from the suspension's start to the restart's end, with the
-/// number of heaps the collection worked on (server GC with dynamic adaptation changes it while the process runs).
+/// number of heaps the collection worked on (server GC with dynamic adaptation changes it while the process runs), what it
+/// promoted out of the generations it collected and the size of the oldest generation after it.
 /// </summary>
-public sealed record GcPause(DateTime StartedUtc, double Milliseconds, int Generation, int Heaps)
+public sealed record GcPause(DateTime StartedUtc, double Milliseconds, int Generation, int Heaps, long PromotedBytes, long Gen2Bytes)
 {
     public DateTime EndedUtc => StartedUtc.AddMilliseconds(Milliseconds);
 }
@@ -33,6 +34,8 @@ public sealed class GcPauseRecorder : IDisposable
     private DateTime? _suspendedAt;
     private int _generation;
     private int _heaps;
+    private long _promoted;
+    private long _gen2;
 
     private GcPauseRecorder(int processId)
     {
@@ -43,13 +46,18 @@ public sealed class GcPauseRecorder : IDisposable
         source.Clr.GCSuspendEEStart += e => _suspendedAt = e.TimeStamp.ToUniversalTime();
         source.Clr.GCStart += e => _generation = e.Depth;
         source.Clr.GCGlobalHeapHistory += e => _heaps = e.NumHeaps;
+        source.Clr.GCHeapStats += e =>
+        {
+            _promoted = e.TotalPromotedSize0 + (_generation >= 1 ? e.TotalPromotedSize1 : 0);
+            _gen2 = e.GenerationSize2;
+        };
         source.Clr.GCRestartEEStop += e =>
         {
             if (_suspendedAt is { } suspended)
             {
                 lock (_pauses)
                 {
-                    _pauses.Add(new GcPause(suspended, (e.TimeStamp.ToUniversalTime() - suspended).TotalMilliseconds, _generation, _heaps));
+                    _pauses.Add(new GcPause(suspended, (e.TimeStamp.ToUniversalTime() - suspended).TotalMilliseconds, _generation, _heaps, _promoted, _gen2));
                 }
 
                 _suspendedAt = null;
@@ -122,9 +130,11 @@ public sealed class GcPauseRecorder : IDisposable
         var byGeneration = string.Join(", ", pauses.GroupBy(p => p.Generation).OrderBy(g => g.Key).Select(g => $"gen{g.Key} {g.Count()}"));
         var byHeaps = string.Join(", ", pauses.GroupBy(p => p.Heaps).OrderBy(g => g.Key).Select(g => $"{g.Count()} on {g.Key} heap{(g.Key == 1 ? "" : "s")}"));
         var share = sorted.Sum() / window.TotalMilliseconds;
+        var promoted = pauses.Where(p => p.Generation < 2).Select(p => p.PromotedBytes / 1_048_576.0).Order().ToList();
+        var promotedText = promoted.Count == 0 ? "" : $"; gen0/gen1 promoted p50 / max {promoted[promoted.Count / 2]:N1} / {promoted[^1]:N1} MB, gen2 {pauses[^1].Gen2Bytes / 1_048_576.0:N0} MB at the end";
         var overlapped = slow.Count(s => pauses.Any(p => p.Milliseconds >= 20 && p.StartedUtc < s.To && p.EndedUtc > s.From));
         return string.Create(CultureInfo.InvariantCulture,
-            $"GC pauses during the probes: {pauses.Count} ({byGeneration}; {byHeaps}), {pauses.Count / window.TotalSeconds:N2} a second, p50 / p90 / max {P(0.5):N1} / {P(0.9):N1} / {sorted[^1]:N1} ms, {share:P1} of the time; {overlapped} of the {slow.Count} probes over 100 ms overlapped a pause of 20 ms or more.");
+            $"GC pauses during the probes: {pauses.Count} ({byGeneration}; {byHeaps}), {pauses.Count / window.TotalSeconds:N2} a second, p50 / p90 / max {P(0.5):N1} / {P(0.9):N1} / {sorted[^1]:N1} ms, {share:P1} of the time{promotedText}; {overlapped} of the {slow.Count} probes over 100 ms overlapped a pause of 20 ms or more.");
     }
 
     public void Dispose()

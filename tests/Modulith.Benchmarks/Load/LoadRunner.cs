@@ -15,7 +15,7 @@ public static class LoadRunner
     /// known), <paramref name="ClientCpu"/> the load generator's own: rates move with this machine's speed from run to run,
     /// CPU per event much less.
     /// </summary>
-    public sealed record Result(long Requests, long Events, long Failures, double Seconds, double[] LatenciesMs, TimeSpan ServerCpu = default, TimeSpan ClientCpu = default)
+    public sealed record Result(long Requests, long Events, long Failures, double Seconds, double[] LatenciesMs, TimeSpan ServerCpu = default, TimeSpan ClientCpu = default, string Stolen = "n/a")
     {
         public double EventsPerSecond => Events / Seconds;
 
@@ -147,6 +147,7 @@ public static class LoadRunner
         await Task.Delay(warmup);
         using var self = Process.GetCurrentProcess();
         var (serverStart, clientStart) = (serverCpu?.Invoke() ?? TimeSpan.Zero, self.TotalProcessorTime);
+        var stealStart = CpuSteal.Read();
         measuring = true;
         var clock = Stopwatch.StartNew();
         var finished = Task.WhenAll(senders);
@@ -155,10 +156,11 @@ public static class LoadRunner
         var (s, e) = (Interlocked.Read(ref sent), Interlocked.Read(ref events));
         self.Refresh();
         var (serverUsed, clientUsed) = ((serverCpu?.Invoke() ?? TimeSpan.Zero) - serverStart, self.TotalProcessorTime - clientStart);
+        var stolen = CpuSteal.Between(stealStart, CpuSteal.Read());
         await stop.CancelAsync();
         await finished;
         await progress;
         var all = latencies.SelectMany(l => l).Order().ToArray();
-        return new Result(s, e, Interlocked.Read(ref failures), seconds, all, serverUsed, clientUsed);
+        return new Result(s, e, Interlocked.Read(ref failures), seconds, all, serverUsed, clientUsed, stolen);
     }
 }
