@@ -133,6 +133,8 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
                 return false;
             }
 
+            var heldDownAt = growthAt / 4.0;
+
             lock (_gate)
             {
                 Advance();
@@ -145,7 +147,7 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
                     return false;
                 }
 
-                _outgrownSince = growth >= growthAt / 4.0 ? _outgrownSince ?? now : null;
+                _outgrownSince = growth >= heldDownAt ? _outgrownSince ?? now : null;
                 if (_probeStarted is { } probing)
                 {
                     var probed = clock.GetElapsedTime(probing, now);
@@ -157,7 +159,7 @@ internal sealed partial class IngestionPressure(IOptions<IngestionOptions> optio
                     // The probe's verdict, from its own counts (the averages still remember the saturation before it): at
                     // its busy pace, does dispatch still fall behind?
                     _probeStarted = null;
-                    if ((_acceptedInProbe - _appliedInProbe) / probed.TotalSeconds < growthAt / 4.0)
+                    if ((_acceptedInProbe - _appliedInProbe) / probed.TotalSeconds < heldDownAt)
                     {
                         _outgrownSince = null;
                         EndSaturation();
