@@ -14,6 +14,19 @@ namespace Modulith.Benchmarks.Load;
 /// </summary>
 public sealed record GcPause(DateTime StartedUtc, double Milliseconds, int Generation, int Heaps, long PromotedBytes, long Gen2Bytes)
 {
+    /// <summary>From the suspension's start until every managed thread had stopped.</summary>
+    public double SuspensionMilliseconds { get; init; }
+
+    /// <summary>
+    /// How long the marking of each kind of root took (the runtime's GC root kinds: 0 stacks, 1 finalization queue,
+    /// 2 handles, 3 the older generations' cards, 6 dependent handles...), the longest over the heaps, from the gaps between
+    /// a heap's mark events.
+    /// </summary>
+    public IReadOnlyDictionary<int, double> MarkMilliseconds { get; init; } = new Dictionary<int, double>();
+
+    /// <summary>From the collection's start to its end: marking, planning, relocating, compacting or sweeping.</summary>
+    public double CollectionMilliseconds { get; init; }
+
     public DateTime EndedUtc => StartedUtc.AddMilliseconds(Milliseconds);
 }
 
@@ -22,7 +35,7 @@ public sealed record StarvationInjection(DateTime AtUtc, int WorkerThreads);
 
 /// <summary>
 /// Records another .NET process's GC pauses from its runtime events (EventPipe, the GC keyword at informational level,
-/// which the runtime emits once per collection, so the cost to the process is small), and the threads its thread pool
+/// which the runtime emits a few times per collection, so the cost to the process is small), and the threads its thread pool
 /// added for starvation (the threading keyword: one event per change of the pool's size).
 /// </summary>
 public sealed class GcPauseRecorder : IDisposable
@@ -31,11 +44,17 @@ public sealed class GcPauseRecorder : IDisposable
     private readonly Task _reading;
     private readonly List<GcPause> _pauses = [];
     private readonly List<StarvationInjection> _injections = [];
+    private readonly Dictionary<int, DateTime> _lastMarkOnHeap = [];
+    private readonly Dictionary<(int Heap, int Kind), double> _heapMark = [];
+    private readonly Dictionary<int, double> _mark = [];
     private DateTime? _suspendedAt;
     private int _generation;
     private int _heaps;
     private long _promoted;
     private long _gen2;
+    private double _suspension;
+    private DateTime? _collectionStartedAt;
+    private double _collection;
 
     private GcPauseRecorder(int processId)
     {
@@ -44,7 +63,34 @@ public sealed class GcPauseRecorder : IDisposable
         _session = new DiagnosticsClient(processId).StartEventPipeSession(provider, requestRundown: false);
         var source = new EventPipeEventSource(_session.EventStream);
         source.Clr.GCSuspendEEStart += e => _suspendedAt = e.TimeStamp.ToUniversalTime();
-        source.Clr.GCStart += e => _generation = e.Depth;
+        source.Clr.GCSuspendEEStop += e => _suspension = _suspendedAt is { } at ? (e.TimeStamp.ToUniversalTime() - at).TotalMilliseconds : 0;
+        source.Clr.GCStart += e =>
+        {
+            _generation = e.Depth;
+            _collectionStartedAt = e.TimeStamp.ToUniversalTime();
+            _lastMarkOnHeap.Clear();
+            _heapMark.Clear();
+            _mark.Clear();
+        };
+        source.Clr.GCMarkWithType += e =>
+        {
+            var at = e.TimeStamp.ToUniversalTime();
+            if (_collectionStartedAt is not { } started)
+            {
+                return;
+            }
+
+            var since = _lastMarkOnHeap.TryGetValue(e.HeapNum, out var last) ? last : started;
+            _lastMarkOnHeap[e.HeapNum] = at;
+            _heapMark.TryGetValue((e.HeapNum, e.Type), out var sum);
+            _heapMark[(e.HeapNum, e.Type)] = sum + (at - since).TotalMilliseconds;
+            _mark[e.Type] = Math.Max(_mark.GetValueOrDefault(e.Type), _heapMark[(e.HeapNum, e.Type)]);
+        };
+        source.Clr.GCStop += e =>
+        {
+            _collection = _collectionStartedAt is { } started ? (e.TimeStamp.ToUniversalTime() - started).TotalMilliseconds : 0;
+            _collectionStartedAt = null;
+        };
         source.Clr.GCGlobalHeapHistory += e => _heaps = e.NumHeaps;
         source.Clr.GCHeapStats += e =>
         {
@@ -57,7 +103,12 @@ public sealed class GcPauseRecorder : IDisposable
             {
                 lock (_pauses)
                 {
-                    _pauses.Add(new GcPause(suspended, (e.TimeStamp.ToUniversalTime() - suspended).TotalMilliseconds, _generation, _heaps, _promoted, _gen2));
+                    _pauses.Add(new GcPause(suspended, (e.TimeStamp.ToUniversalTime() - suspended).TotalMilliseconds, _generation, _heaps, _promoted, _gen2)
+                    {
+                        SuspensionMilliseconds = _suspension,
+                        MarkMilliseconds = new Dictionary<int, double>(_mark),
+                        CollectionMilliseconds = _collection,
+                    });
                 }
 
                 _suspendedAt = null;
@@ -135,6 +186,31 @@ public sealed class GcPauseRecorder : IDisposable
         var overlapped = slow.Count(s => pauses.Any(p => p.Milliseconds >= 20 && p.StartedUtc < s.To && p.EndedUtc > s.From));
         return string.Create(CultureInfo.InvariantCulture,
             $"GC pauses during the probes: {pauses.Count} ({byGeneration}; {byHeaps}), {pauses.Count / window.TotalSeconds:N2} a second, p50 / p90 / max {P(0.5):N1} / {P(0.9):N1} / {sorted[^1]:N1} ms, {share:P1} of the time{promotedText}; {overlapped} of the {slow.Count} probes over 100 ms overlapped a pause of 20 ms or more.");
+    }
+
+    /// <summary>
+    /// A line on where the pauses' time went: the suspension, the marking of each kind of root (the longest heap) and the
+    /// rest of the collection after marking (planning, relocating, compacting or sweeping), as p50 / max over the pauses.
+    /// </summary>
+    public static string DescribePhases(IReadOnlyList<GcPause> pauses)
+    {
+        if (pauses.Count == 0)
+        {
+            return "GC pause phases: none recorded.";
+        }
+
+        static string Spread(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToList();
+            return string.Create(CultureInfo.InvariantCulture, $"{sorted[sorted.Count / 2]:N1} / {sorted[^1]:N1}");
+        }
+
+        string[] kinds = ["stacks", "finalization queue", "handles", "older generations' cards", "sized refs", "mark stack overflow", "dependent handles", "new finalizable objects", "stealing", "background GC"];
+        var marked = pauses.SelectMany(p => p.MarkMilliseconds.Keys).Distinct().Order()
+            .Select(kind => $"{(kind >= 0 && kind < kinds.Length ? kinds[kind] : $"kind {kind}")} {Spread(pauses.Select(p => p.MarkMilliseconds.GetValueOrDefault(kind)))}");
+        var afterMarking = pauses.Select(p => Math.Max(0, p.CollectionMilliseconds - p.MarkMilliseconds.Values.Sum()));
+        return $"GC pause phases, p50 / max ms over {pauses.Count} pauses: suspension {Spread(pauses.Select(p => p.SuspensionMilliseconds))}; " +
+            $"collection {Spread(pauses.Select(p => p.CollectionMilliseconds))}, of it marking {string.Join(", ", marked)}; after marking about {Spread(afterMarking)}.";
     }
 
     public void Dispose()

@@ -129,7 +129,9 @@ public static class LeadLatencyBenchmark
             if (gc is not null)
             {
                 var slowWindows = slow.Select(o => (o.Timing.SentUtc, o.Timing.SentUtc.AddMilliseconds(o.Timing.Total))).ToList();
-                Console.WriteLine(GcPauseRecorder.Describe(await gc.PausesAsync(measuredFromUtc, measuredToUtc), measuredToUtc - measuredFromUtc, slowWindows));
+                var pauses = await gc.PausesAsync(measuredFromUtc, measuredToUtc);
+                Console.WriteLine(GcPauseRecorder.Describe(pauses, measuredToUtc - measuredFromUtc, slowWindows));
+                Console.WriteLine(GcPauseRecorder.DescribePhases(pauses));
                 Console.WriteLine(gc.DescribeStarvation(measuredFromUtc, measuredToUtc, slowWindows));
             }
 
