@@ -14,9 +14,39 @@ internal static class ProfileFolder
 {
     public static readonly TimeSpan SessionTimeout = TimeSpan.FromMinutes(30);
 
+    // At least the latest RememberedEvents are kept. Trimmed a tenth at a time, so that a busy profile does not shift the
+    // whole list at every event.
+    private const int RememberedAtMost = CustomerState.RememberedEvents + (CustomerState.RememberedEvents / 10);
+
+    // The lists of a profile live long and grow one event at a time. Each new array a list takes is one more reference from
+    // the old generation to a young object, which the next collection has to trace (docs/performance.md, session 29), so
+    // they grow in few, large steps.
+    private static void MakeRoom<T>(List<T> list, int first, int most)
+    {
+        if (list.Count == list.Capacity && list.Capacity < most)
+        {
+            list.Capacity = Math.Min(most, Math.Max(first, list.Capacity * 4));
+        }
+    }
+
+    private static void ForgetOldest(CustomerState state)
+    {
+        var remembered = state.RecentSequences;
+        if (remembered.Count > RememberedAtMost)
+        {
+            remembered.RemoveRange(0, remembered.Count - CustomerState.RememberedEvents);
+        }
+
+        if (remembered.Count >= CustomerState.RememberedEvents && state.RecentMessageIds.Count > 0)
+        {
+            state.RecentMessageIds.Clear();
+            state.RecentMessageIds.TrimExcess();
+        }
+    }
+
     public static bool Apply(CustomerState state, IngestedEvent e, string? defaultPhoneRegion)
     {
-        if (state.RecentMessageIds.Contains(e.MessageId))
+        if (state.RecentSequences.Contains(e.Sequence) || (state.RecentMessageIds.Count > 0 && state.RecentMessageIds.Contains(e.MessageId)))
         {
             // Recent events are not stored: an event redelivered after a restart is not among them yet.
             if (state.ErasedAt is null)
@@ -27,11 +57,9 @@ internal static class ProfileFolder
             return false;
         }
 
-        state.RecentMessageIds.Add(e.MessageId);
-        if (state.RecentMessageIds.Count > CustomerState.RememberedMessageIds)
-        {
-            state.RecentMessageIds.RemoveRange(0, state.RecentMessageIds.Count - CustomerState.RememberedMessageIds);
-        }
+        MakeRoom(state.RecentSequences, 16, RememberedAtMost + 1);
+        state.RecentSequences.Add(e.Sequence);
+        ForgetOldest(state);
 
         var payload = JsonNode.Parse(e.Payload) as JsonObject ?? [];
         state.LastSequence = Math.Max(state.LastSequence, e.Sequence);
@@ -97,6 +125,7 @@ internal static class ProfileFolder
 
     private static void AddRecentEvent(CustomerState state, IngestedEvent e)
     {
+        MakeRoom(state.RecentEvents, 8, CustomerState.RecentEventCount + 1);
         state.RecentEvents.Add(new RecentEvent { Sequence = e.Sequence, MessageId = e.MessageId, Type = SharedStrings.Of(e.Type)!, Name = SharedStrings.Of(e.Name), Timestamp = e.Timestamp });
         if (state.RecentEvents.Count > CustomerState.RecentEventCount)
         {
@@ -245,11 +274,15 @@ internal static class ProfileFolder
             target.RecentEvents.RemoveRange(0, target.RecentEvents.Count - CustomerState.RecentEventCount);
         }
 
+        target.RecentSequences.AddRange(source.RecentSequences);
+        target.RecentSequences.Sort();
         target.RecentMessageIds.AddRange(source.RecentMessageIds);
-        if (target.RecentMessageIds.Count > CustomerState.RememberedMessageIds)
+        if (target.RecentMessageIds.Count > CustomerState.RememberedEvents)
         {
-            target.RecentMessageIds.RemoveRange(0, target.RecentMessageIds.Count - CustomerState.RememberedMessageIds);
+            target.RecentMessageIds.RemoveRange(0, target.RecentMessageIds.Count - CustomerState.RememberedEvents);
         }
+
+        ForgetOldest(target);
 
         target.GroupIds.AddRange(source.GroupIds.Where(g => !target.GroupIds.Contains(g)));
         foreach (var absorbed in source.AbsorbedCustomerIds.Prepend(source.Id).Where(id => !target.AbsorbedCustomerIds.Contains(id)))

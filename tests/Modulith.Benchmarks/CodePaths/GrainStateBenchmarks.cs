@@ -44,7 +44,7 @@ public class GrainStateBenchmarks
             {
                 Sequence = 278_850 + i, MessageId = $"msg-11-{284_459 + i}", Type = i % 5 == 0 ? "page" : "track", Name = i % 5 == 0 ? "Home" : "Product Viewed", Timestamp = at.AddSeconds(i * 3.1),
             })],
-            RecentMessageIds = [.. Enumerable.Range(0, 85).Select(i => $"msg-11-{145_521 + i}")],
+            RecentSequences = [.. Enumerable.Range(0, 85).Select(i => 278_815L + i)],
             LastSequence = 278_899,
         };
     }

@@ -196,4 +196,61 @@ public sealed class ProfileFolderTests
         ProfileFolder.Apply(state, Event("identify", null, """{"traits":{"email":"jane@example.com"}}""", T0, userId: "u2"), null);
         Assert.DoesNotContain(state.Identities, i => i.Kind == IdentityKey.Email);
     }
+
+    [Fact]
+    public void An_applied_event_is_remembered_by_its_log_sequence_not_by_its_message_id()
+    {
+        var state = new CustomerState();
+        var viewed = Event("track", "Product Viewed", "{}", T0);
+        ProfileFolder.Apply(state, viewed, null);
+        Assert.Equal([viewed.Sequence], state.RecentSequences);
+        Assert.Empty(state.RecentMessageIds);
+    }
+
+    [Fact]
+    public void A_profile_stored_with_message_ids_still_skips_the_events_they_name()
+    {
+        var state = new CustomerState { RecentMessageIds = ["stored-1"] };
+        Assert.False(ProfileFolder.Apply(state, Event("track", "Product Viewed", "{}", T0, messageId: "stored-1"), null));
+        Assert.Equal(0, state.Counters.Events);
+        Assert.True(ProfileFolder.Apply(state, Event("track", "Product Viewed", "{}", T0, messageId: "new-1"), null));
+        Assert.Equal(["stored-1"], state.RecentMessageIds);
+    }
+
+    [Fact]
+    public void At_least_the_latest_events_are_remembered_and_stored_message_ids_go_once_they_are_covered()
+    {
+        var state = new CustomerState { RecentMessageIds = ["stored-1"] };
+        var applied = Enumerable.Range(0, CustomerState.RememberedEvents + (CustomerState.RememberedEvents / 10) + 1)
+            .Select(i => Event("page", null, "{}", T0.AddSeconds(i)))
+            .ToList();
+        foreach (var e in applied)
+        {
+            ProfileFolder.Apply(state, e, null);
+        }
+
+        Assert.Empty(state.RecentMessageIds);
+        Assert.Equal(applied.TakeLast(CustomerState.RememberedEvents).Select(e => e.Sequence), state.RecentSequences);
+        Assert.True(state.RecentSequences.Capacity <= applied.Count, $"capacity {state.RecentSequences.Capacity}");
+        Assert.Equal(CustomerState.RecentEventCount, state.RecentEvents.Count);
+        Assert.True(state.RecentEvents.Capacity <= CustomerState.RecentEventCount + 1, $"capacity {state.RecentEvents.Capacity}");
+        Assert.False(ProfileFolder.Apply(state, applied[^CustomerState.RememberedEvents], null));
+        Assert.True(ProfileFolder.Apply(state, applied[0], null));
+    }
+
+    [Fact]
+    public void Absorbing_a_profile_remembers_the_events_of_both_in_log_order()
+    {
+        var target = new CustomerState { Id = "c-target" };
+        var source = new CustomerState { Id = "c-source" };
+        var first = Event("page", null, "{}", T0);
+        var second = Event("page", null, "{}", T0.AddSeconds(1), anonymousId: "other");
+        var third = Event("page", null, "{}", T0.AddSeconds(2));
+        ProfileFolder.Apply(target, first, null);
+        ProfileFolder.Apply(source, second, null);
+        ProfileFolder.Apply(target, third, null);
+        ProfileFolder.Absorb(target, source);
+        Assert.Equal([first.Sequence, second.Sequence, third.Sequence], target.RecentSequences);
+        Assert.False(ProfileFolder.Apply(target, second, null));
+    }
 }
