@@ -18,32 +18,6 @@ internal static class ProfileFolder
     // whole list at every event.
     private const int RememberedAtMost = CustomerState.RememberedEvents + (CustomerState.RememberedEvents / 10);
 
-    // The lists of a profile live long and grow one event at a time. Each new array a list takes is one more reference from
-    // the old generation to a young object, which the next collection has to trace (docs/performance.md, session 29), so
-    // they grow in few, large steps.
-    private static void MakeRoom<T>(List<T> list, int first, int most)
-    {
-        if (list.Count == list.Capacity && list.Capacity < most)
-        {
-            list.Capacity = Math.Min(most, Math.Max(first, list.Capacity * 4));
-        }
-    }
-
-    private static void ForgetOldest(CustomerState state)
-    {
-        var remembered = state.RecentSequences;
-        if (remembered.Count > RememberedAtMost)
-        {
-            remembered.RemoveRange(0, remembered.Count - CustomerState.RememberedEvents);
-        }
-
-        if (remembered.Count >= CustomerState.RememberedEvents && state.RecentMessageIds.Count > 0)
-        {
-            state.RecentMessageIds.Clear();
-            state.RecentMessageIds.TrimExcess();
-        }
-    }
-
     public static bool Apply(CustomerState state, IngestedEvent e, string? defaultPhoneRegion)
     {
         if (state.RecentSequences.Contains(e.Sequence) || (state.RecentMessageIds.Count > 0 && state.RecentMessageIds.Contains(e.MessageId)))
@@ -548,4 +522,30 @@ internal static class ProfileFolder
     private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
 
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
+
+    // The lists of a profile live long and grow one event at a time. Each new array a list takes is one more reference from
+    // the old generation to a young object, which the next collection has to trace (docs/performance.md, session 29), so
+    // they grow in few, large steps.
+    private static void MakeRoom<T>(List<T> list, int first, int most)
+    {
+        if (list.Count == list.Capacity && list.Capacity < most)
+        {
+            list.Capacity = Math.Min(most, Math.Max(first, list.Capacity * 4));
+        }
+    }
+
+    private static void ForgetOldest(CustomerState state)
+    {
+        var remembered = state.RecentSequences;
+        if (remembered.Count > RememberedAtMost)
+        {
+            remembered.RemoveRange(0, remembered.Count - CustomerState.RememberedEvents);
+        }
+
+        if (remembered.Count >= CustomerState.RememberedEvents && state.RecentMessageIds.Count > 0)
+        {
+            state.RecentMessageIds.Clear();
+            state.RecentMessageIds.TrimExcess();
+        }
+    }
 }
