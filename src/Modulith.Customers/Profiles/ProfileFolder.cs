@@ -20,7 +20,7 @@ internal static class ProfileFolder
 
     public static bool Apply(CustomerState state, IngestedEvent e, string? defaultPhoneRegion)
     {
-        if (state.RecentSequences.Contains(e.Sequence) || (state.RecentMessageIds.Count > 0 && state.RecentMessageIds.Contains(e.MessageId)))
+        if (state.RecentSequences.Contains(e.Sequence) || state.RecentMessageIds.Contains(e.MessageId))
         {
             // Recent events are not stored: an event redelivered after a restart is not among them yet.
             if (state.ErasedAt is null)

@@ -18,9 +18,7 @@ public sealed class DrainPacingTests
     [Fact]
     public void An_event_waits_only_for_the_rest_of_the_window_that_began_with_the_last_drain()
     {
-        var clock = new FakeTimeProvider();
-        var pacing = new DrainPacing(Window, clock);
-        pacing.DrainStarted();
+        var (pacing, clock) = OneDrainStarted();
 
         clock.Advance(TimeSpan.FromMilliseconds(8));
 
@@ -33,9 +31,7 @@ public sealed class DrainPacingTests
     [InlineData(5_000)]
     public void A_partition_whose_last_drain_began_a_window_ago_or_more_drains_at_once(int millisecondsSince)
     {
-        var clock = new FakeTimeProvider();
-        var pacing = new DrainPacing(Window, clock);
-        pacing.DrainStarted();
+        var (pacing, clock) = OneDrainStarted();
 
         clock.Advance(TimeSpan.FromMilliseconds(millisecondsSince));
 
@@ -45,9 +41,7 @@ public sealed class DrainPacingTests
     [Fact]
     public void While_ingestion_is_busy_a_partition_rests_a_whole_window_after_its_drain_ends()
     {
-        var clock = new FakeTimeProvider();
-        var pacing = new DrainPacing(Window, clock);
-        pacing.DrainStarted();
+        var (pacing, clock) = OneDrainStarted();
         clock.Advance(TimeSpan.FromMilliseconds(30));
         pacing.DrainEnded();
 
@@ -67,5 +61,13 @@ public sealed class DrainPacingTests
 
         Assert.Equal(TimeSpan.Zero, pacing.WaitBeforeNextDrain(ingestionBusy: false));
         Assert.Equal(TimeSpan.Zero, pacing.WaitBeforeNextDrain(ingestionBusy: true));
+    }
+
+    private static (DrainPacing Pacing, FakeTimeProvider Clock) OneDrainStarted()
+    {
+        var clock = new FakeTimeProvider();
+        var pacing = new DrainPacing(Window, clock);
+        pacing.DrainStarted();
+        return (pacing, clock);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Modulith.Leads.Routing;
 
@@ -11,11 +12,11 @@ public sealed class UnassignedLeadLogTests
     [Fact]
     public void The_first_lead_no_rep_can_take_is_logged_at_once()
     {
-        var (log, lines, _) = Create();
+        var (log, logged, _) = Create();
 
         log.Unassigned("ws_a", "cus_1", NoReps);
 
-        var line = Assert.Single(lines);
+        var line = Assert.Single(logged.GetSnapshot());
         Assert.Equal(LogLevel.Warning, line.Level);
         Assert.Contains("cus_1", line.Message, StringComparison.Ordinal);
         Assert.Contains(NoReps, line.Message, StringComparison.Ordinal);
@@ -24,7 +25,7 @@ public sealed class UnassignedLeadLogTests
     [Fact]
     public void Further_unassigned_leads_within_a_minute_are_counted_and_reported_with_the_next_one_after_it()
     {
-        var (log, lines, clock) = Create();
+        var (log, logged, clock) = Create();
 
         log.Unassigned("ws_a", "cus_1", NoReps);
         for (var i = 2; i <= 500; i++)
@@ -33,44 +34,31 @@ public sealed class UnassignedLeadLogTests
             log.Unassigned("ws_a", $"cus_{i}", NoReps);
         }
 
-        Assert.Single(lines);
+        Assert.Single(logged.GetSnapshot());
         clock.Advance(TimeSpan.FromSeconds(11));
         log.Unassigned("ws_a", "cus_501", NoReps);
 
-        Assert.Equal(2, lines.Count);
-        Assert.Contains("cus_501", lines[1].Message, StringComparison.Ordinal);
-        Assert.Contains("499 more leads of the workspace", lines[1].Message, StringComparison.Ordinal);
+        Assert.Equal(2, logged.Count);
+        Assert.Contains("cus_501", logged.LatestRecord.Message, StringComparison.Ordinal);
+        Assert.Contains("499 more leads of the workspace", logged.LatestRecord.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Each_workspace_gets_its_own_first_warning()
     {
-        var (log, lines, _) = Create();
+        var (log, logged, _) = Create();
 
         log.Unassigned("ws_a", "cus_1", NoReps);
         log.Unassigned("ws_b", "cus_2", NoReps);
 
-        Assert.Equal(2, lines.Count);
-        Assert.Contains("ws_b", lines[1].Message, StringComparison.Ordinal);
+        Assert.Equal(2, logged.Count);
+        Assert.Contains("ws_b", logged.LatestRecord.Message, StringComparison.Ordinal);
     }
 
-    private static (UnassignedLeadLog Log, List<(LogLevel Level, string Message)> Lines, FakeTimeProvider Clock) Create()
+    private static (UnassignedLeadLog Log, FakeLogCollector Logged, FakeTimeProvider Clock) Create()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-07T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var logger = new ListLogger();
-        return (new UnassignedLeadLog(clock, logger), logger.Lines, clock);
-    }
-
-    private sealed class ListLogger : ILogger<UnassignedLeadLog>
-    {
-        public List<(LogLevel Level, string Message)> Lines { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Lines.Add((logLevel, formatter(state, exception)));
+        var logger = new FakeLogger<UnassignedLeadLog>();
+        return (new UnassignedLeadLog(clock, logger), logger.Collector, clock);
     }
 }
