@@ -12,6 +12,9 @@ internal static class Logging
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Orleans", LogEventLevel.Warning)
+            // Orleans places every new activation through a Polly retry pipeline, whose telemetry logs each successful
+            // attempt at Information: two lines per new grain, thousands a second under load. Retries are warnings.
+            .MinimumLevel.Override("Polly", LogEventLevel.Warning)
             .ReadFrom.Configuration(builder.Configuration)
             .Enrich.FromLogContext()
             .Enrich.With<ModuleEnricher>()

@@ -28,8 +28,18 @@ static async Task<int> RunLoad(string[] args)
     var concurrency = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
     var requests = args.Length > 4 && args[4] == "batch" ? LoadRunner.Batches(3, 4_000, 100) : LoadRunner.SingleMessages(3, 400_000);
     var warmup = args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 2;
-    var result = await LoadRunner.RunAsync(new Uri(args[0]), args[1], requests, concurrency, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup));
-    Console.WriteLine($"{result.EventsPerSecond:N0} events/s, p50 {result.Percentile(0.5):N1} ms, p99 {result.Percentile(0.99):N1} ms, failures {result.Failures}, load generator {result.ClientMicrosecondsPerEvent:N1} µs CPU per event");
+    // MODULITH_BENCH_SERVER_PID: also report that process's CPU per event over the measurement.
+    using var server = Environment.GetEnvironmentVariable("MODULITH_BENCH_SERVER_PID") is { Length: > 0 } pid
+        ? System.Diagnostics.Process.GetProcessById(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture))
+        : null;
+    Func<TimeSpan>? serverCpu = server is null ? null : () =>
+    {
+        server.Refresh();
+        return server.TotalProcessorTime;
+    };
+    var result = await LoadRunner.RunAsync(new Uri(args[0]), args[1], requests, concurrency, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), serverCpu);
+    var serverPart = server is null ? "" : $", server {result.ServerMicrosecondsPerEvent:N1} µs";
+    Console.WriteLine($"{result.EventsPerSecond:N0} events/s, p50 {result.Percentile(0.5):N1} ms, p99 {result.Percentile(0.99):N1} ms, failures {result.Failures}, load generator {result.ClientMicrosecondsPerEvent:N1} µs CPU per event{serverPart}, stolen {result.Stolen}");
     return 0;
 }
 

@@ -104,7 +104,8 @@ public static class IngestionBenchmark
         }
 
         Report("");
-        Report($"Failures (non-200 answers or errors) during measurement: single {single.Failures}, baseline {baseline.Failures}, batched SQLite {batchedSqlite.Failures}.");
+        Report($"Failures (non-200 answers or errors) during measurement: single {single.Failures}, baseline {baseline.Failures}, batched SQLite {batchedSqlite.Failures}" +
+            (batchedPostgres is null ? "." : $", batched PostgreSQL {batchedPostgres.Failures}."));
         return 0;
     }
 
