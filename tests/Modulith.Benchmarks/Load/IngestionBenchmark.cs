@@ -14,19 +14,61 @@ public static class IngestionBenchmark
         var seconds = CommandLine.Number(args, "--seconds", 10);
         var concurrency = CommandLine.Number(args, "--concurrency", 32);
         var batchSize = CommandLine.Number(args, "--batch-size", 100);
+        // This machine's speed drifts by a quarter within minutes: each round measures every server again next to its
+        // baseline, and the verdict is the median of the rounds' ratios.
+        var rounds = Math.Max(1, CommandLine.Number(args, "--rounds", 1));
         var postgres = CommandLine.Text(args, "--postgres") ?? Environment.GetEnvironmentVariable("MODULITH_BENCH_POSTGRES");
-        var duration = TimeSpan.FromSeconds(seconds);
-        // Under load on this machine the host's tiered JIT and PGO keep recompiling for about 30 s (docs/performance.md,
-        // session 11): measure warm servers only.
-        var warmup = TimeSpan.FromSeconds(CommandLine.Number(args, "--warmup", 45));
-        var rows = new List<string>();
-        void Report(string line)
+        var settings = new RoundSettings(
+            TimeSpan.FromSeconds(seconds),
+            // Under load on this machine the host's tiered JIT and PGO keep recompiling for about 30 s (docs/performance.md,
+            // session 11): measure warm servers only.
+            TimeSpan.FromSeconds(CommandLine.Number(args, "--warmup", 45)),
+            concurrency,
+            batchSize,
+            postgres);
+
+        Console.WriteLine($"# Ingestion benchmark: {Environment.ProcessorCount} cores, {rounds} round(s), {seconds} s per run after {settings.Warmup.TotalSeconds} s warm-up, {concurrency} concurrent senders; {ServerProcess.HostBuild}");
+        var results = new List<RoundResult>();
+        for (var round = 1; round <= rounds; round++)
         {
-            rows.Add(line);
-            Console.WriteLine(line);
+            Console.WriteLine();
+            Console.WriteLine($"## Round {round} of {rounds}");
+            results.Add(await RoundAsync(settings));
         }
 
-        Console.WriteLine($"# Ingestion benchmark: {Environment.ProcessorCount} cores, {seconds} s per run after {warmup.TotalSeconds} s warm-up, {concurrency} concurrent senders; {ServerProcess.HostBuild}");
+        if (rounds > 1)
+        {
+            static string Median(IEnumerable<double> ratios)
+            {
+                var sorted = ratios.Order().ToList();
+                var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+                return $"{median:P0} (rounds: {string.Join(", ", sorted.Select(r => r.ToString("P0", CultureInfo.InvariantCulture)))})";
+            }
+
+            Console.WriteLine();
+            Console.WriteLine($"## Median of {rounds} rounds");
+            Console.WriteLine("| Ratio to the baseline of the same round | Median |");
+            Console.WriteLine("|---|---|");
+            Console.WriteLine($"| Single events / bare Kestrel | {Median(results.Select(r => r.SingleRatio))} |");
+            Console.WriteLine($"| Batched, embedded SQLite / SQLite inserts | {Median(results.Select(r => r.SqliteRatio))} |");
+            if (postgres is not null)
+            {
+                Console.WriteLine($"| Batched, PostgreSQL / PostgreSQL COPY | {Median(results.Select(r => r.PostgresRatio!.Value))} |");
+            }
+        }
+
+        return 0;
+    }
+
+    private sealed record RoundSettings(TimeSpan Duration, TimeSpan Warmup, int Concurrency, int BatchSize, string? Postgres);
+
+    private sealed record RoundResult(double SingleRatio, double SqliteRatio, double? PostgresRatio);
+
+    private static async Task<RoundResult> RoundAsync(RoundSettings settings)
+    {
+        var (duration, warmup, concurrency, batchSize, postgres) = settings;
+        void Report(string line) => Console.WriteLine(line);
+
         var singles = LoadRunner.SingleMessages(1, 400_000);
         var batches = LoadRunner.Batches(2, 4_000, batchSize);
         const string writeKey = "wk_bench";
@@ -40,6 +82,7 @@ public static class IngestionBenchmark
         LoadRunner.Result single;
         LoadRunner.Result batchedSqlite;
         LoadRunner.Result? batchedPostgres = null;
+        double? postgresRatio = null;
         using var scratch = new ScratchDirectory("modulith-bench-");
         var dataDirectory = scratch.Path;
         await using (var host = await ServerProcess.StartModulithAsync(Embedded(dataDirectory, writeKey)))
@@ -86,7 +129,8 @@ public static class IngestionBenchmark
 
             var (copy, copyRuns) = await DurableBaselines.MedianOfThreeAsync(_ => DurableBaselines.PostgresCopyAsync(postgres, baselineRows, withQueue: true));
             var (copyEventsAlone, _) = await DurableBaselines.MedianOfThreeAsync(_ => DurableBaselines.PostgresCopyAsync(postgres, baselineRows, withQueue: false));
-            Report($"| Batched durable events, PostgreSQL, {batchSize}/batch (events/s) | {batchedPostgres.EventsPerSecond:N0} (p99 {batchedPostgres.Percentile(0.99):N1} ms per batch) | PostgreSQL binary COPY of the same rows into the same tables (the events and their dispatch queue): {copy:N0} rows/s (median of {copyRuns}; into the events table alone: {copyEventsAlone:N0}, {batchedPostgres.EventsPerSecond / copyEventsAlone:P0}) | {batchedPostgres.EventsPerSecond / copy:P0} |");
+            postgresRatio = batchedPostgres.EventsPerSecond / copy;
+            Report($"| Batched durable events, PostgreSQL, {batchSize}/batch (events/s) | {batchedPostgres.EventsPerSecond:N0} (p99 {batchedPostgres.Percentile(0.99):N1} ms per batch) | PostgreSQL binary COPY of the same rows into the same tables (the events and their dispatch queue): {copy:N0} rows/s (median of {copyRuns}; into the events table alone: {copyEventsAlone:N0}, {batchedPostgres.EventsPerSecond / copyEventsAlone:P0}) | {postgresRatio:P0} |");
             Report($"| Batched durable events, embedded SQLite vs PostgreSQL COPY | {batchedSqlite.EventsPerSecond:N0} | {copy:N0} | {batchedSqlite.EventsPerSecond / copy:P0} |");
         }
 
@@ -106,7 +150,7 @@ public static class IngestionBenchmark
         Report("");
         Report($"Failures (non-200 answers or errors) during measurement: single {single.Failures}, baseline {baseline.Failures}, batched SQLite {batchedSqlite.Failures}" +
             (batchedPostgres is null ? "." : $", batched PostgreSQL {batchedPostgres.Failures}."));
-        return 0;
+        return new RoundResult(single.EventsPerSecond / baseline.EventsPerSecond, batchedSqlite.EventsPerSecond / sqliteInsert, postgresRatio);
     }
 
     /// <summary>
