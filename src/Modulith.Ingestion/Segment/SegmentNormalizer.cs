@@ -46,6 +46,9 @@ internal static class SegmentNormalizer
         ["alias"] = "alias", ["a"] = "alias",
     };
 
+    // A JsonObject's fields are read into a dictionary, which refuses a name given twice (ArgumentException, parameter "key").
+    private const string NamedTwice = "An object in the body names the same field more than once.";
+
     private static readonly HashSet<string> Types = ["track", "identify", "page", "screen", "group", "alias"];
 
     // The log keeps what the client sent: a plus sign or a letter outside ASCII stays itself instead of a \u escape, so
@@ -66,12 +69,45 @@ internal static class SegmentNormalizer
         return (int)(hash % PartitionCount);
     }
 
-    /// <summary>Parses a single message posted to the route of <paramref name="type"/>.</summary>
-    public static NormalizeResult NormalizeSingle(ReadOnlySpan<byte> body, string type, DateTimeOffset receivedAt)
+    /// <summary>
+    /// Parses a single message posted to the route of <paramref name="type"/>. <paramref name="streaming"/> false takes
+    /// the tree path for every message (the reference the streaming path is tested and measured against).
+    /// </summary>
+    public static NormalizeResult NormalizeSingle(ReadOnlySpan<byte> body, string type, DateTimeOffset receivedAt, bool streaming = true)
+    {
+        try
+        {
+            return NormalizeSingleCore(body, type, receivedAt, streaming);
+        }
+        catch (ArgumentException exception) when (exception.ParamName == "key")
+        {
+            return NormalizeResult.Fail(NamedTwice);
+        }
+    }
+
+    /// <summary>Parses a batch: every message must be valid, or none is stored. <paramref name="streaming"/> as for a single message.</summary>
+    public static NormalizeResult NormalizeBatch(ReadOnlySpan<byte> body, DateTimeOffset receivedAt, bool streaming = true)
+    {
+        try
+        {
+            return NormalizeBatchCore(body, receivedAt, streaming);
+        }
+        catch (ArgumentException exception) when (exception.ParamName == "key")
+        {
+            return NormalizeResult.Fail(NamedTwice);
+        }
+    }
+
+    private static NormalizeResult NormalizeSingleCore(ReadOnlySpan<byte> body, string type, DateTimeOffset receivedAt, bool streaming)
     {
         if (body.Length > MaxEventBytes)
         {
             return NormalizeResult.Fail($"The event is {body.Length} bytes; the limit is {MaxEventBytes} bytes (32 KB).");
+        }
+
+        if (streaming && StreamingNormalizer.TryNormalize(body, type, batchSentAt: null, receivedAt) is { } streamed)
+        {
+            return new NormalizeResult([streamed.Event], null, streamed.WriteKey);
         }
 
         if (!TryParseObject(body, out var message, out var error))
@@ -84,8 +120,7 @@ internal static class SegmentNormalizer
         return result.Error is null ? new NormalizeResult([result.Event!], null, writeKey) : NormalizeResult.Fail(result.Error);
     }
 
-    /// <summary>Parses a batch: every message must be valid, or none is stored.</summary>
-    public static NormalizeResult NormalizeBatch(ReadOnlySpan<byte> body, DateTimeOffset receivedAt)
+    private static NormalizeResult NormalizeBatchCore(ReadOnlySpan<byte> body, DateTimeOffset receivedAt, bool streaming)
     {
         if (body.Length > MaxBatchBytes)
         {
@@ -117,7 +152,9 @@ internal static class SegmentNormalizer
             return NormalizeResult.Fail("'context' must be an object.");
         }
 
-        var sizes = MessageSizes(body);
+        var ranges = MessageRanges(body);
+        var measured = ranges?.Count == batch.Count;
+        var sharedContext = envelope["context"] as JsonObject;
         var events = new List<NormalizedEvent>(batch.Count);
         for (var i = 0; i < batch.Count; i++)
         {
@@ -126,10 +163,18 @@ internal static class SegmentNormalizer
                 return NormalizeResult.Fail($"batch[{i}]: each message must be a JSON object.");
             }
 
-            var size = sizes?.Count == batch.Count ? sizes[i] : Encoding.UTF8.GetByteCount(message.ToJsonString());
+            var size = measured ? ranges![i].Length : Encoding.UTF8.GetByteCount(message.ToJsonString());
             if (size > MaxEventBytes)
             {
                 return NormalizeResult.Fail($"batch[{i}]: the event is {size} bytes; the limit is {MaxEventBytes} bytes (32 KB).");
+            }
+
+            // A shared context is merged into each message's own, a change below the top level: the tree path's.
+            if (streaming && measured && sharedContext is null &&
+                StreamingNormalizer.TryNormalize(body.Slice(ranges![i].Start, ranges[i].Length), routeType: null, sentAt, receivedAt) is { } streamed)
+            {
+                events.Add(streamed.Event);
+                continue;
             }
 
             var type = StringOf(message["type"]);
@@ -138,7 +183,7 @@ internal static class SegmentNormalizer
                 return NormalizeResult.Fail($"batch[{i}]: 'type' must be one of track, identify, page, screen, group, alias.");
             }
 
-            var result = Normalize(message, type, sentAt, envelope["context"] as JsonObject, receivedAt, i);
+            var result = Normalize(message, type, sentAt, sharedContext, receivedAt, i);
             if (result.Error is not null)
             {
                 return NormalizeResult.Fail(result.Error);
@@ -315,12 +360,13 @@ internal static class SegmentNormalizer
         }
     }
 
-    // Each message's size as sent, read from the body instead of writing every message out again to measure it. Null
-    // when the body's top level does not name exactly one "batch" array; the caller then measures the parsed messages.
-    private static List<int>? MessageSizes(ReadOnlySpan<byte> body)
+    // Where each message is in the body and its size as sent, read from the body instead of writing every message out
+    // again to measure it. Null when the body's top level does not name exactly one "batch" array; the caller then
+    // measures the parsed messages.
+    private static List<(int Start, int Length)>? MessageRanges(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
-        List<int>? sizes = null;
+        List<(int Start, int Length)>? sizes = null;
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return null;
@@ -344,9 +390,9 @@ internal static class SegmentNormalizer
             sizes = [];
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                var start = reader.TokenStartIndex;
+                var start = (int)reader.TokenStartIndex;
                 reader.Skip();
-                sizes.Add((int)(reader.BytesConsumed - start));
+                sizes.Add((start, (int)reader.BytesConsumed - start));
             }
         }
 

@@ -25,4 +25,8 @@ public class NormalizerBenchmarks
 
     [Benchmark]
     public int ValidateAndNormalize() => SegmentNormalizer.NormalizeBatch(_batch, _now).Events.Count;
+
+    /// <summary>The same with a <c>JsonNode</c> tree of every message, as before session 30.</summary>
+    [Benchmark]
+    public int ValidateAndNormalizeByTree() => SegmentNormalizer.NormalizeBatch(_batch, _now, streaming: false).Events.Count;
 }

@@ -78,6 +78,8 @@ public sealed class IngestionTests(SqliteHostFixture fixture) : IClassFixture<Sq
     [InlineData("/v1/batch", """{"batch":{}}""", "'batch' must be an array")]
     [InlineData("/v1/alias", """{"userId":"u"}""", "alias requires both")]
     [InlineData("/v1/track", """{"userId":"u",""", "not valid JSON")]
+    [InlineData("/v1/track", """{"userId":"u","event":"x","event":"y"}""", "names the same field more than once")]
+    [InlineData("/v1/batch", """{"batch":[{"type":"track","userId":"u","event":"x"}],"context":{"ip":"1","ip":"2"}}""", "names the same field more than once")]
     public async Task Bad_input_gets_a_400_problem_with_a_clear_message(string route, string body, string message)
     {
         using var response = await Host.SendAsync(route, body);
