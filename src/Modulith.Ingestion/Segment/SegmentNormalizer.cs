@@ -34,7 +34,8 @@ internal static class SegmentNormalizer
     public const int MaxEventBytes = 32 * 1024;
     public const int MaxBatchBytes = 500 * 1024;
     public const int PartitionCount = 16;
-    private const int MaxIdLength = 256;
+    public const int MaxIdLength = 256;
+    public const int MaxEventNameLength = 200;
 
     public static readonly IReadOnlyDictionary<string, string> RouteTypes = new Dictionary<string, string>(StringComparer.Ordinal)
     {
@@ -49,13 +50,13 @@ internal static class SegmentNormalizer
     // A JsonObject's fields are read into a dictionary, which refuses a name given twice (ArgumentException, parameter "key").
     private const string NamedTwice = "An object in the body names the same field more than once.";
 
-    private static readonly HashSet<string> Types = ["track", "identify", "page", "screen", "group", "alias"];
+    public static readonly HashSet<string> Types = ["track", "identify", "page", "screen", "group", "alias"];
 
     // The log keeps what the client sent: a plus sign or a letter outside ASCII stays itself instead of a \u escape, so
     // a payload is shorter, a value matches as written (an email with a plus in it, for erasure), and a payload has a
     // backslash only where the JSON needs one (identity resolution parses only payloads with traits or escapes). No
     // payload is ever embedded into HTML as it is stored.
-    private static readonly JsonSerializerOptions StoredPayload = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    public static readonly JsonSerializerOptions StoredPayload = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static int PartitionOf(string workspaceId, string key)
     {
@@ -233,9 +234,9 @@ internal static class SegmentNormalizer
                     return (null, Fail("'event' is required for track and must be a non-empty string."));
                 }
 
-                if (name.Length > 200)
+                if (name.Length > MaxEventNameLength)
                 {
-                    return (null, Fail("'event' is longer than 200 characters."));
+                    return (null, Fail($"'event' is longer than {MaxEventNameLength} characters."));
                 }
 
                 if (Ga4EventNames.ToSegment.TryGetValue(name, out var mapped))
@@ -280,12 +281,7 @@ internal static class SegmentNormalizer
 
         sentAt ??= batchSentAt;
         var happened = timestamp ?? originalTimestamp;
-        // Segment's clock-skew correction: the client's offset between sending and happening, applied to the server's receive time.
-        var corrected = happened is null ? receivedAt : sentAt is null ? happened.Value : receivedAt - (sentAt.Value - happened.Value);
-        if (corrected > receivedAt.AddDays(1))
-        {
-            corrected = receivedAt;
-        }
+        var corrected = Corrected(happened, sentAt, receivedAt);
 
         if (sharedContext is not null)
         {
@@ -301,7 +297,7 @@ internal static class SegmentNormalizer
             message["context"] = context;
         }
 
-        messageId ??= "srv-" + Guid.CreateVersion7(receivedAt).ToString("N");
+        messageId ??= ServerMessageId(receivedAt);
         message.Remove("writeKey");
         message["type"] = type;
         message["messageId"] = messageId;
@@ -324,6 +320,22 @@ internal static class SegmentNormalizer
 
         return (new NormalizedEvent(messageId, type, name, userId, anonymousId, previousId, corrected, receivedAt, message.ToJsonString(StoredPayload)), null);
     }
+
+    /// <summary>
+    /// Segment's clock-skew correction: the client's offset between sending and happening, applied to the server's receive
+    /// time; a time more than a day ahead of the server's is taken as the receive time.
+    /// </summary>
+    public static DateTimeOffset Corrected(DateTimeOffset? happened, DateTimeOffset? sentAt, DateTimeOffset receivedAt)
+    {
+        var corrected = happened is null ? receivedAt : sentAt is null ? happened.Value : receivedAt - (sentAt.Value - happened.Value);
+        return corrected > receivedAt.AddDays(1) ? receivedAt : corrected;
+    }
+
+    /// <summary>The id of a message sent without one.</summary>
+    public static string ServerMessageId(DateTimeOffset receivedAt) => "srv-" + Guid.CreateVersion7(receivedAt).ToString("N");
+
+    public static bool TryParseTimestamp(string? text, out DateTimeOffset value) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
 
     private static void MapGa4Properties(JsonObject? properties)
     {
@@ -477,7 +489,7 @@ internal static class SegmentNormalizer
         }
 
         if (node.GetValueKind() == JsonValueKind.String &&
-            DateTimeOffset.TryParse(node.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+            TryParseTimestamp(node.GetValue<string>(), out var parsed))
         {
             value = parsed;
             return true;

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Modulith.Ingestion.Segment;
@@ -15,10 +14,8 @@ namespace Modulith.Ingestion.Segment;
 internal static class StreamingNormalizer
 {
     private const int MaxTopLevelNames = 64;
-    private const int MaxEventNameLength = 200;
-    private const int MaxIdLength = 256;
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = SegmentNormalizer.StoredPayload.Encoder };
 
     private enum Field
     {
@@ -131,7 +128,7 @@ internal static class StreamingNormalizer
         {
             type = routeType;
         }
-        else if (type is null || !SegmentNormalizer.RouteTypes.ContainsKey(type) || SegmentNormalizer.RouteTypes[type] != type)
+        else if (type is null || !SegmentNormalizer.Types.Contains(type))
         {
             return null;
         }
@@ -146,7 +143,7 @@ internal static class StreamingNormalizer
         {
             case "track":
                 name = eventKind == JsonTokenType.String ? eventName!.Trim() : null;
-                if (string.IsNullOrEmpty(name) || name.Length > MaxEventNameLength || Ga4EventNames.ToSegment.ContainsKey(name))
+                if (string.IsNullOrEmpty(name) || name.Length > SegmentNormalizer.MaxEventNameLength || Ga4EventNames.ToSegment.ContainsKey(name))
                 {
                     return null;
                 }
@@ -167,20 +164,15 @@ internal static class StreamingNormalizer
 
         sentAt ??= batchSentAt;
         var happened = timestamp ?? originalTimestamp;
-        var corrected = happened is null ? receivedAt : sentAt is null ? happened.Value : receivedAt - (sentAt.Value - happened.Value);
-        if (corrected > receivedAt.AddDays(1))
-        {
-            corrected = receivedAt;
-        }
-
-        messageId ??= "srv-" + Guid.CreateVersion7(receivedAt).ToString("N");
+        var corrected = SegmentNormalizer.Corrected(happened, sentAt, receivedAt);
+        messageId ??= SegmentNormalizer.ServerMessageId(receivedAt);
         var changes = new Changes(type, messageId, corrected.ToString("O", CultureInfo.InvariantCulture), receivedAt.ToString("O", CultureInfo.InvariantCulture),
             happened is not null && happened != corrected ? happened.Value.ToString("O", CultureInfo.InvariantCulture) : null, userId, anonymousId);
         var payload = Write(json, changes, seen);
         return (new NormalizedEvent(messageId, type, name, userId, anonymousId, previousId, corrected, receivedAt, payload), writeKey);
     }
 
-    private sealed record Changes(string Type, string MessageId, string Timestamp, string ReceivedAt, string? OriginalTimestamp, string? UserId, string? AnonymousId);
+    private readonly record struct Changes(string Type, string MessageId, string Timestamp, string ReceivedAt, string? OriginalTimestamp, string? UserId, string? AnonymousId);
 
     // The tree path's changes: writeKey removed; type, messageId, timestamp and receivedAt set; originalTimestamp set when
     // the correction moved it; the ids set when present. A set field keeps its place; a new one goes last, in that order.
@@ -333,7 +325,7 @@ internal static class StreamingNormalizer
         }
 
         // Numbers, escapes, padding and empty ids are rare: the tree path handles them.
-        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || reader.ValueSpan.Length is 0 or > MaxIdLength)
+        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || reader.ValueSpan.Length is 0 or > SegmentNormalizer.MaxIdLength)
         {
             return false;
         }
@@ -381,7 +373,7 @@ internal static class StreamingNormalizer
         }
 
         if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped ||
-            !DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+            !SegmentNormalizer.TryParseTimestamp(reader.GetString(), out var parsed))
         {
             return false;
         }

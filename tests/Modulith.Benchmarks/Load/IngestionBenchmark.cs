@@ -25,7 +25,9 @@ public static class IngestionBenchmark
             TimeSpan.FromSeconds(CommandLine.Number(args, "--warmup", 45)),
             concurrency,
             batchSize,
-            postgres);
+            postgres,
+            LoadRunner.SingleMessages(1, 400_000),
+            LoadRunner.Batches(2, 4_000, batchSize));
 
         Console.WriteLine($"# Ingestion benchmark: {Environment.ProcessorCount} cores, {rounds} round(s), {seconds} s per run after {settings.Warmup.TotalSeconds} s warm-up, {concurrency} concurrent senders; {ServerProcess.HostBuild}");
         var results = new List<RoundResult>();
@@ -60,17 +62,20 @@ public static class IngestionBenchmark
         return 0;
     }
 
-    private sealed record RoundSettings(TimeSpan Duration, TimeSpan Warmup, int Concurrency, int BatchSize, string? Postgres);
+    private sealed record RoundSettings(
+        TimeSpan Duration,
+        TimeSpan Warmup,
+        int Concurrency,
+        int BatchSize,
+        string? Postgres,
+        IReadOnlyList<(string Route, string Body, int Events)> Singles,
+        IReadOnlyList<(string Route, string Body, int Events)> Batches);
 
     private sealed record RoundResult(double SingleRatio, double SqliteRatio, double? PostgresRatio);
 
     private static async Task<RoundResult> RoundAsync(RoundSettings settings)
     {
-        var (duration, warmup, concurrency, batchSize, postgres) = settings;
-        void Report(string line) => Console.WriteLine(line);
-
-        var singles = LoadRunner.SingleMessages(1, 400_000);
-        var batches = LoadRunner.Batches(2, 4_000, batchSize);
+        var (duration, warmup, concurrency, batchSize, postgres, singles, batches) = settings;
         const string writeKey = "wk_bench";
 
         LoadRunner.Result baseline;
@@ -100,12 +105,12 @@ public static class IngestionBenchmark
         var baselineRows = DurableBaselines.Rows(batches.Take(1_000).ToList());
         var (sqliteInsert, sqliteInsertRuns) = await DurableBaselines.MedianOfThreeAsync(run => DurableBaselines.SqliteInsertAsync($"{dataDirectory}-raw-{run}", baselineRows));
 
-        Report("");
-        Report("| Measurement | Modulith | Baseline (same run) | Ratio |");
-        Report("|---|---|---|---|");
-        Report($"| Single events, 1 per request (events/s) | {single.EventsPerSecond:N0} (p50 {single.Percentile(0.5):N1} ms, p99 {single.Percentile(0.99):N1} ms) | bare Kestrel + JSON parse: {baseline.EventsPerSecond:N0} (p99 {baseline.Percentile(0.99):N1} ms) | {single.EventsPerSecond / baseline.EventsPerSecond:P0} |");
-        Report($"| Events applied to profiles after the load (identity resolution, customer grains, state persisted), embedded SQLite (events/s) | {dispatchRate:N0} | - | - |");
-        Report($"| Batched durable events, embedded SQLite, {batchSize}/batch (events/s) | {batchedSqlite.EventsPerSecond:N0} (p99 {batchedSqlite.Percentile(0.99):N1} ms per batch) | SQLite prepared inserts, one transaction: {sqliteInsert:N0} rows/s (median of {sqliteInsertRuns}) | {batchedSqlite.EventsPerSecond / sqliteInsert:P0} |");
+        Console.WriteLine("");
+        Console.WriteLine("| Measurement | Modulith | Baseline (same run) | Ratio |");
+        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine($"| Single events, 1 per request (events/s) | {single.EventsPerSecond:N0} (p50 {single.Percentile(0.5):N1} ms, p99 {single.Percentile(0.99):N1} ms) | bare Kestrel + JSON parse: {baseline.EventsPerSecond:N0} (p99 {baseline.Percentile(0.99):N1} ms) | {single.EventsPerSecond / baseline.EventsPerSecond:P0} |");
+        Console.WriteLine($"| Events applied to profiles after the load (identity resolution, customer grains, state persisted), embedded SQLite (events/s) | {dispatchRate:N0} | - | - |");
+        Console.WriteLine($"| Batched durable events, embedded SQLite, {batchSize}/batch (events/s) | {batchedSqlite.EventsPerSecond:N0} (p99 {batchedSqlite.Percentile(0.99):N1} ms per batch) | SQLite prepared inserts, one transaction: {sqliteInsert:N0} rows/s (median of {sqliteInsertRuns}) | {batchedSqlite.EventsPerSecond / sqliteInsert:P0} |");
 
         if (postgres is not null)
         {
@@ -130,15 +135,15 @@ public static class IngestionBenchmark
             var (copy, copyRuns) = await DurableBaselines.MedianOfThreeAsync(_ => DurableBaselines.PostgresCopyAsync(postgres, baselineRows, withQueue: true));
             var (copyEventsAlone, _) = await DurableBaselines.MedianOfThreeAsync(_ => DurableBaselines.PostgresCopyAsync(postgres, baselineRows, withQueue: false));
             postgresRatio = batchedPostgres.EventsPerSecond / copy;
-            Report($"| Batched durable events, PostgreSQL, {batchSize}/batch (events/s) | {batchedPostgres.EventsPerSecond:N0} (p99 {batchedPostgres.Percentile(0.99):N1} ms per batch) | PostgreSQL binary COPY of the same rows into the same tables (the events and their dispatch queue): {copy:N0} rows/s (median of {copyRuns}; into the events table alone: {copyEventsAlone:N0}, {batchedPostgres.EventsPerSecond / copyEventsAlone:P0}) | {postgresRatio:P0} |");
-            Report($"| Batched durable events, embedded SQLite vs PostgreSQL COPY | {batchedSqlite.EventsPerSecond:N0} | {copy:N0} | {batchedSqlite.EventsPerSecond / copy:P0} |");
+            Console.WriteLine($"| Batched durable events, PostgreSQL, {batchSize}/batch (events/s) | {batchedPostgres.EventsPerSecond:N0} (p99 {batchedPostgres.Percentile(0.99):N1} ms per batch) | PostgreSQL binary COPY of the same rows into the same tables (the events and their dispatch queue): {copy:N0} rows/s (median of {copyRuns}; into the events table alone: {copyEventsAlone:N0}, {batchedPostgres.EventsPerSecond / copyEventsAlone:P0}) | {postgresRatio:P0} |");
+            Console.WriteLine($"| Batched durable events, embedded SQLite vs PostgreSQL COPY | {batchedSqlite.EventsPerSecond:N0} | {copy:N0} | {batchedSqlite.EventsPerSecond / copy:P0} |");
         }
 
         // The rates above move with this machine's speed from run to run; the CPU each event costs the server, far less.
-        Report("");
-        Report("| CPU per event during the measurement (µs) | Server process | Load generator | Machine's CPU stolen by the hypervisor |");
-        Report("|---|---|---|---|");
-        void Cpu(string name, LoadRunner.Result result) => Report($"| {name} | {result.ServerMicrosecondsPerEvent:N1} | {result.ClientMicrosecondsPerEvent:N1} | {result.Stolen} |");
+        Console.WriteLine("");
+        Console.WriteLine("| CPU per event during the measurement (µs) | Server process | Load generator | Machine's CPU stolen by the hypervisor |");
+        Console.WriteLine("|---|---|---|---|");
+        void Cpu(string name, LoadRunner.Result result) => Console.WriteLine($"| {name} | {result.ServerMicrosecondsPerEvent:N1} | {result.ClientMicrosecondsPerEvent:N1} | {result.Stolen} |");
         Cpu("Bare Kestrel + JSON parse, 1 per request", baseline);
         Cpu("Modulith, single events (dispatch running beside)", single);
         Cpu($"Modulith, batched, embedded SQLite, {batchSize}/batch", batchedSqlite);
@@ -147,8 +152,8 @@ public static class IngestionBenchmark
             Cpu($"Modulith, batched, PostgreSQL, {batchSize}/batch (PostgreSQL's own CPU not counted)", batchedPostgres);
         }
 
-        Report("");
-        Report($"Failures (non-200 answers or errors) during measurement: single {single.Failures}, baseline {baseline.Failures}, batched SQLite {batchedSqlite.Failures}" +
+        Console.WriteLine("");
+        Console.WriteLine($"Failures (non-200 answers or errors) during measurement: single {single.Failures}, baseline {baseline.Failures}, batched SQLite {batchedSqlite.Failures}" +
             (batchedPostgres is null ? "." : $", batched PostgreSQL {batchedPostgres.Failures}."));
         return new RoundResult(single.EventsPerSecond / baseline.EventsPerSecond, batchedSqlite.EventsPerSecond / sqliteInsert, postgresRatio);
     }
