@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -106,6 +107,11 @@ internal static class SegmentNormalizer
             return NormalizeResult.Fail($"The event is {body.Length} bytes; the limit is {MaxEventBytes} bytes (32 KB).");
         }
 
+        if (UnstorableText(body) is { } unstorable)
+        {
+            return NormalizeResult.Fail(unstorable);
+        }
+
         if (streaming && StreamingNormalizer.TryNormalize(body, type, batchSentAt: null, receivedAt) is { } streamed)
         {
             return new NormalizeResult([streamed.Event], null, streamed.WriteKey);
@@ -126,6 +132,11 @@ internal static class SegmentNormalizer
         if (body.Length > MaxBatchBytes)
         {
             return NormalizeResult.Fail($"The batch is {body.Length} bytes; the limit is {MaxBatchBytes} bytes (500 KB).");
+        }
+
+        if (UnstorableText(body) is { } unstorable)
+        {
+            return NormalizeResult.Fail(unstorable);
         }
 
         if (!TryParseObject(body, out var envelope, out var error))
@@ -370,6 +381,90 @@ internal static class SegmentNormalizer
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Text that cannot be stored: the NUL character (PostgreSQL's text refuses it, and an event log row or a profile field
+    /// holding it would fail the whole group commit or every later write of the profile) and an unpaired surrogate (not
+    /// text at all). Bytes that are not UTF-8 are refused first (the JSON reader does not check strings' encoding); after
+    /// that both can only come as <c>\u</c> escapes, so a body without one is not read again. Answers the error, or null
+    /// (also for invalid JSON, which the parse reports).
+    /// </summary>
+    public static string? UnstorableText(ReadOnlySpan<byte> json)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            return "The body is not valid UTF-8 text.";
+        }
+
+        if (json.IndexOf("\\u"u8) < 0)
+        {
+            return null;
+        }
+
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+        byte[]? rented = null;
+        var field = "(top level)";
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is not (JsonTokenType.PropertyName or JsonTokenType.String))
+                {
+                    continue;
+                }
+
+                if (reader.ValueIsEscaped)
+                {
+                    if (rented is null || rented.Length < reader.ValueSpan.Length)
+                    {
+                        if (rented is not null)
+                        {
+                            ArrayPool<byte>.Shared.Return(rented);
+                        }
+
+                        rented = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
+                    }
+
+                    int length;
+                    try
+                    {
+                        length = reader.CopyString(rented);
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return reader.TokenType == JsonTokenType.PropertyName
+                            ? "A field name in the body contains an unpaired surrogate escape (\\uD800-\\uDFFF without its pair), which is not text."
+                            : $"The value of '{field}' contains an unpaired surrogate escape (\\uD800-\\uDFFF without its pair), which is not text.";
+                    }
+
+                    if (rented.AsSpan(0, length).Contains((byte)0))
+                    {
+                        return reader.TokenType == JsonTokenType.PropertyName
+                            ? "A field name in the body contains the NUL character (\\u0000), which cannot be stored."
+                            : $"The value of '{field}' contains the NUL character (\\u0000), which cannot be stored.";
+                    }
+                }
+
+                if (reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    field = reader.GetString()!;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        return null;
     }
 
     // Where each message is in the body and its size as sent, read from the body instead of writing every message out

@@ -24,6 +24,53 @@ public sealed class SegmentNormalizerTests
         Assert.Equal(2, payload.Count(c => c == '\\'));
     }
 
+    [Theory]
+    [InlineData("""{"userId":"a\u0000b","event":"x"}""", "The value of 'userId' contains the NUL character")]
+    [InlineData("""{"userId":"u","event":"x\u0000"}""", "The value of 'event' contains the NUL character")]
+    [InlineData("""{"userId":"u","event":"x","properties":{"tags":["ok","a\u0000"]}}""", "The value of 'tags' contains the NUL character")]
+    [InlineData("""{"userId":"u","event":"x","properties":{"a\u0000":1}}""", "A field name in the body contains the NUL character")]
+    [InlineData("""{"userId":"s\ud800","event":"x"}""", "The value of 'userId' contains an unpaired surrogate")]
+    [InlineData("""{"userId":"u","event":"x","properties":{"k":"\udc00 tail"}}""", "The value of 'k' contains an unpaired surrogate")]
+    public void Text_that_cannot_be_stored_is_refused_with_the_field_that_holds_it(string json, string expected)
+    {
+        Assert.StartsWith(expected, Single(json).Error, StringComparison.Ordinal);
+        Assert.StartsWith(expected, Batch($$"""{"batch":[{"type":"track","userId":"ok","event":"fine"},{{json[..1]}}"type":"track",{{json[1..]}}]}""").Error, StringComparison.Ordinal);
+        Assert.StartsWith(expected, SegmentNormalizer.NormalizeSingle(Encoding.UTF8.GetBytes(json), "track", Now, streaming: false).Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Escaped_text_that_can_be_stored_is_kept()
+    {
+        var result = Single("""{"userId":"u","event":"x","properties":{"word":"caf\u00e9","smile":"\ud83d\ude00","path":"C:\\u0000","tab":"a\tb"}}""");
+        var properties = JsonNode.Parse(Assert.Single(result.Events).Payload)!["properties"]!;
+        Assert.Equal("café", properties["word"]!.GetValue<string>());
+        Assert.Equal("\U0001F600", properties["smile"]!.GetValue<string>());
+        Assert.Equal("C:\\u0000", properties["path"]!.GetValue<string>());
+        Assert.Equal("a\tb", properties["tab"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xFF })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    [InlineData(new byte[] { 0xC3 })]
+    public void Bytes_that_are_not_UTF_8_are_refused_in_ids_values_and_batches(byte[] invalid)
+    {
+        byte[] Body(string before, string after) => [.. Encoding.UTF8.GetBytes(before), .. invalid, .. Encoding.UTF8.GetBytes(after)];
+
+        Assert.NotNull(SegmentNormalizer.NormalizeSingle(Body("{\"userId\":\"a", "b\",\"event\":\"x\"}"), "track", Now).Error);
+        Assert.NotNull(SegmentNormalizer.NormalizeSingle(Body("{\"userId\":\"u\",\"event\":\"x\",\"properties\":{\"k\":\"a", "\"}}"), "track", Now).Error);
+        Assert.NotNull(SegmentNormalizer.NormalizeBatch(Body("{\"batch\":[{\"type\":\"track\",\"userId\":\"a", "\",\"event\":\"x\"}]}"), Now).Error);
+        Assert.NotNull(SegmentNormalizer.NormalizeBatch(Body("{\"writeKey\":\"k", "\",\"batch\":[{\"type\":\"track\",\"userId\":\"a\",\"event\":\"x\"}]}"), Now).Error);
+    }
+
+    [Fact]
+    public void A_batch_whose_shared_context_holds_a_NUL_is_refused()
+    {
+        var result = Batch("""{"batch":[{"type":"track","userId":"u","event":"x"}],"context":{"campaign":{"source":"a\u0000"}}}""");
+        Assert.StartsWith("The value of 'source' contains the NUL character", result.Error, StringComparison.Ordinal);
+        Assert.Empty(result.Events);
+    }
+
     [Fact]
     public void A_track_without_user_or_anonymous_id_is_rejected()
     {
