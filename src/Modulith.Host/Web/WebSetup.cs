@@ -42,6 +42,7 @@ internal static class WebSetup
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         // A body or parameter that cannot be bound throws, so the problem handler can say what was wrong (not a bare 400).
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new StorableTextConverter()));
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("storage", tags: ["ready"]);
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(o =>
@@ -147,7 +148,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "The request is invalid.",
-                bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message),
+                bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}{Where(json)}" : bad.Message),
             System.Text.Json.JsonException json => (400, "The request is invalid.", "The body is not valid JSON: " + json.Message),
             // A silo left the cluster and its grains are being activated elsewhere: transient, the client retries.
             global::Orleans.Runtime.SiloUnavailableException or global::Orleans.Runtime.OrleansMessageRejectionException or TimeoutException =>
@@ -172,6 +173,10 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             Exception = exception,
         });
     }
+
+    // The serializer's own messages name the path; a converter's refusal (StorableTextConverter) does not.
+    private static string Where(System.Text.Json.JsonException json) =>
+        json.Path is { Length: > 0 } path && !json.Message.Contains(path, StringComparison.Ordinal) ? $" (at {path})" : string.Empty;
 }
 
 /// <summary>Adds the request body of endpoints that read their body themselves (see <see cref="DocumentedBody"/>).</summary>

@@ -64,6 +64,35 @@ public sealed class UnstorableTextTests
         Assert.Null(await host.FindCustomerAsync($"userId=t-{run}"));
     }
 
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Unstorable_text_in_a_management_api_body_gets_a_400_naming_the_field(string mode)
+    {
+        await using var host = mode == "sqlite"
+            ? TestHost.StartSqlite()
+            : TestHost.StartPostgres(await Postgres.CreateDatabaseAsync(), "text-" + Guid.NewGuid().ToString("N")[..8]);
+        var admin = host.Admin();
+
+        (string Body, string Expected)[] refused =
+        [
+            ("""{"name":"Shop\u0000"}""", "NUL character"),
+            ("""{"name":"Shop\udc00"}""", "unpaired surrogate"),
+        ];
+        foreach (var (body, expected) in refused)
+        {
+            using var response = await admin.PostAsync("/api/workspaces", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
+            Assert.Contains(expected, detail, StringComparison.Ordinal);
+            Assert.Contains("$.name", detail, StringComparison.Ordinal);
+        }
+
+        using var created = await admin.PostAsync("/api/workspaces", new StringContent("""{"name":"Caf\u00e9 \ud83d\ude00"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("Café \U0001F600", (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("name").GetString());
+    }
+
     private static Task<HttpResponseMessage> SendBytesAsync(TestHost host, byte[] body)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/track") { Content = new ByteArrayContent(body) };
