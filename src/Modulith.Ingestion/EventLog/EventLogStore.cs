@@ -19,12 +19,13 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
 {
     private const string Columns = "seq, workspace_id, message_id, type, name, user_id, anonymous_id, previous_id, ts, received, payload";
     private const string JoinedColumns = "e.seq, e.workspace_id, e.message_id, e.type, e.name, e.user_id, e.anonymous_id, e.previous_id, e.ts, e.received, e.payload";
-    private const string InsertedColumns = "workspace_id, message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload";
+    private const string InsertedColumns = PostgresCopyRows.Columns;
 
     // PostgreSQL appends run concurrently (committers of a silo, silos of a cluster) and share this advisory lock. Two of
     // them carrying the same message ids in different orders can wait on each other's unique-index entries: PostgreSQL
     // rolls one back as a deadlock, and that one retries holding the lock alone, so it cannot deadlock again.
     private const long AppendLock = 0x4D6F_6475_6C69_7468;
+    private const int CopyChunkBytes = 64 * 1024;
     private const int DeadlockRetries = 3;
 
     // After an append met message ids that were there already, appends deduplicate row by row for a while: a client that
@@ -131,27 +132,23 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await LockAppendsAsync(connection, transaction, shared: true, cancellationToken);
-            await using (var writer = await connection.BeginBinaryImportAsync($"COPY events ({InsertedColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            using var encoded = new PostgresCopyRows();
+            await using (var copy = await connection.BeginRawBinaryCopyAsync($"COPY events ({PostgresCopyRows.Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
             {
                 foreach (var (workspaceId, e) in rows)
                 {
                     var partition = e.Partition(workspaceId);
                     touched.Add(partition);
-                    await writer.StartRowAsync(cancellationToken);
-                    await writer.WriteAsync(workspaceId, NpgsqlDbType.Text, cancellationToken);
-                    await writer.WriteAsync(e.MessageId, NpgsqlDbType.Text, cancellationToken);
-                    await writer.WriteAsync(partition, NpgsqlDbType.Integer, cancellationToken);
-                    await writer.WriteAsync(e.Type, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullableAsync(writer, e.Name, cancellationToken);
-                    await WriteNullableAsync(writer, e.UserId, cancellationToken);
-                    await WriteNullableAsync(writer, e.AnonymousId, cancellationToken);
-                    await WriteNullableAsync(writer, e.PreviousId, cancellationToken);
-                    await writer.WriteAsync(e.Timestamp.ToUnixTimeMilliseconds(), NpgsqlDbType.Bigint, cancellationToken);
-                    await writer.WriteAsync(e.ReceivedAt.ToUnixTimeMilliseconds(), NpgsqlDbType.Bigint, cancellationToken);
-                    await writer.WriteAsync(e.Payload, NpgsqlDbType.Text, cancellationToken);
+                    encoded.Append(workspaceId, e, partition);
+                    if (encoded.Written.Length >= CopyChunkBytes)
+                    {
+                        await copy.WriteAsync(encoded.Written, cancellationToken);
+                        encoded.Clear();
+                    }
                 }
 
-                await writer.CompleteAsync(cancellationToken);
+                encoded.End();
+                await copy.WriteAsync(encoded.Written, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
@@ -160,18 +157,6 @@ internal sealed class EventLogStore(Database database, TimeProvider clock) : IEv
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             return null;
-        }
-    }
-
-    private static async Task WriteNullableAsync(NpgsqlBinaryImporter writer, string? value, CancellationToken cancellationToken)
-    {
-        if (value is null)
-        {
-            await writer.WriteNullAsync(cancellationToken);
-        }
-        else
-        {
-            await writer.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
         }
     }
 

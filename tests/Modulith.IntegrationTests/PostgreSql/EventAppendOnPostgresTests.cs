@@ -82,6 +82,53 @@ public sealed class EventAppendOnPostgresTests
         Assert.All(Enumerable.Range(0, 8), n => Assert.Equal("append-" + n, stored[$"own-{n}"]));
     }
 
+    [Fact]
+    public async Task Copied_rows_hold_exactly_what_was_appended_in_every_column()
+    {
+        await using var database = await DatabaseAsync();
+        var store = new EventLogStore(database, TimeProvider.System);
+        var big = new string('é', 9_000);
+        var messages = new List<string>
+        {
+            """{"type":"track","event":"Zamówienie złożone 🛒","userId":"użytkownik-1","anonymousId":"anon-ü","messageId":"m-text","timestamp":"2026-11-20T10:00:00.123Z","properties":{"note":"line\nbreak \"quoted\" \\ tab\t"}}""",
+            """{"type":"page","anonymousId":"anon-only","messageId":"m-nulls"}""",
+            """{"type":"alias","userId":"new-id","previousId":"old-id","messageId":"m-alias"}""",
+        };
+        // Big payloads carry the rows across the 64 KB chunks the encoder sends.
+        messages.AddRange(Enumerable.Range(0, 25).Select(i => $$$"""{"type":"identify","userId":"big-{{{i}}}","messageId":"m-big-{{{i}}}","traits":{"bio":"{{{big}}}"}}"""));
+        var normalized = SegmentNormalizer.NormalizeBatch(Encoding.UTF8.GetBytes($$"""{"batch":[{{string.Join(',', messages)}}]}"""), DateTimeOffset.UtcNow);
+        Assert.Null(normalized.Error);
+
+        await store.AppendAsync(normalized.Events.Select(e => new PendingAppend(Workspace, e)).ToList(), CancellationToken.None);
+
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT message_id, partition, type, name, user_id, anonymous_id, previous_id, ts, received, payload FROM events WHERE workspace_id = @ws", connection);
+        command.Parameters.AddWithValue("ws", Workspace);
+        var stored = new Dictionary<string, object?[]>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                var values = new object[reader.FieldCount];
+                reader.GetValues(values);
+                stored[reader.GetString(0)] = [.. values.Select(v => v is DBNull ? null : v)];
+            }
+        }
+
+        Assert.Equal(normalized.Events.Count, stored.Count);
+        foreach (var e in normalized.Events)
+        {
+            object?[] expected = [e.MessageId, e.Partition(Workspace), e.Type, e.Name, e.UserId, e.AnonymousId, e.PreviousId,
+                e.Timestamp.ToUnixTimeMilliseconds(), e.ReceivedAt.ToUnixTimeMilliseconds(), e.Payload];
+            Assert.Equal(expected, stored[e.MessageId]);
+        }
+
+        Assert.Equal("Zamówienie złożone 🛒", stored["m-text"][3]);
+        Assert.Null(stored["m-nulls"][4]);
+    }
+
     private static async Task<Database> DatabaseAsync()
     {
         var database = new Database(new StorageOptions { Provider = StorageProvider.PostgreSql, ConnectionString = await Postgres.CreateDatabaseAsync() });
