@@ -139,6 +139,11 @@ internal static class SegmentNormalizer
             return NormalizeResult.Fail(unstorable);
         }
 
+        if (streaming && StreamingEnvelope.TryRead(body) is { } plain)
+        {
+            return NormalizeStreamedBatch(body, plain, receivedAt);
+        }
+
         if (!TryParseObject(body, out var envelope, out var error))
         {
             return NormalizeResult.Fail(error);
@@ -205,6 +210,45 @@ internal static class SegmentNormalizer
         }
 
         return new NormalizeResult(events, null, StringOf(envelope["writeKey"]));
+    }
+
+    // A batch whose envelope read plainly (StreamingEnvelope): each message streamed, or parsed on its own for the tree
+    // path, with the same checks and messages as a batch read as one tree.
+    private static NormalizeResult NormalizeStreamedBatch(ReadOnlySpan<byte> body, StreamingEnvelope envelope, DateTimeOffset receivedAt)
+    {
+        var events = new List<NormalizedEvent>(envelope.Messages.Count);
+        for (var i = 0; i < envelope.Messages.Count; i++)
+        {
+            var (start, length) = envelope.Messages[i];
+            if (length > MaxEventBytes)
+            {
+                return NormalizeResult.Fail($"batch[{i}]: the event is {length} bytes; the limit is {MaxEventBytes} bytes (32 KB).");
+            }
+
+            var json = body.Slice(start, length);
+            if (StreamingNormalizer.TryNormalize(json, routeType: null, envelope.SentAt, receivedAt) is { } streamed)
+            {
+                events.Add(streamed.Event);
+                continue;
+            }
+
+            var message = (JsonObject)JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 })!;
+            var type = StringOf(message["type"]);
+            if (type is null || !Types.Contains(type))
+            {
+                return NormalizeResult.Fail($"batch[{i}]: 'type' must be one of track, identify, page, screen, group, alias.");
+            }
+
+            var result = Normalize(message, type, envelope.SentAt, sharedContext: null, receivedAt, i);
+            if (result.Error is not null)
+            {
+                return NormalizeResult.Fail(result.Error);
+            }
+
+            events.Add(result.Event!);
+        }
+
+        return new NormalizeResult(events, null, envelope.WriteKey);
     }
 
     private static (NormalizedEvent? Event, string? Error) Normalize(
@@ -313,7 +357,7 @@ internal static class SegmentNormalizer
         message["type"] = type;
         message["messageId"] = messageId;
         message["timestamp"] = corrected.ToString("O", CultureInfo.InvariantCulture);
-        message["receivedAt"] = receivedAt.ToString("O", CultureInfo.InvariantCulture);
+        message["receivedAt"] = ReceivedAtText(receivedAt);
         if (happened is not null && happened != corrected)
         {
             message["originalTimestamp"] = happened.Value.ToString("O", CultureInfo.InvariantCulture);
@@ -345,8 +389,120 @@ internal static class SegmentNormalizer
     /// <summary>The id of a message sent without one.</summary>
     public static string ServerMessageId(DateTimeOffset receivedAt) => "srv-" + Guid.CreateVersion7(receivedAt).ToString("N");
 
+    private static FormattedTime? _lastReceivedAt;
+
+    /// <summary>
+    /// The receive time as stored ("O"): every message of a request has the same one, so the last one formatted is kept
+    /// (one reference, swapped whole, so concurrent requests at most format again).
+    /// </summary>
+    public static string ReceivedAtText(DateTimeOffset receivedAt)
+    {
+        var last = Volatile.Read(ref _lastReceivedAt);
+        if (last is not null && last.At.EqualsExact(receivedAt))
+        {
+            return last.Text;
+        }
+
+        var text = receivedAt.ToString("O", CultureInfo.InvariantCulture);
+        Volatile.Write(ref _lastReceivedAt, new FormattedTime(receivedAt, text));
+        return text;
+    }
+
+    private sealed record FormattedTime(DateTimeOffset At, string Text);
+
     public static bool TryParseTimestamp(string? text, out DateTimeOffset value) =>
+        TryParseIsoTimestamp(text, out value) ||
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+
+    /// <summary>
+    /// The shape Segment's clients send (JavaScript's <c>toISOString</c>, or with an offset): <c>yyyy-MM-ddTHH:mm:ss</c>,
+    /// an optional fraction of 1 to 7 digits, then <c>Z</c> or <c>±hh:mm</c>, read at fixed places, as UTC. Anything else
+    /// answers false and goes to the general parser, which reads this shape to the same instant, only slower.
+    /// </summary>
+    public static bool TryParseIsoTimestamp(string? text, out DateTimeOffset value)
+    {
+        value = default;
+        if (text is null || text.Length < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':')
+        {
+            return false;
+        }
+
+        if (!TryDigits(text, 0, 4, out var year) || !TryDigits(text, 5, 2, out var month) || !TryDigits(text, 8, 2, out var day) ||
+            !TryDigits(text, 11, 2, out var hour) || !TryDigits(text, 14, 2, out var minute) || !TryDigits(text, 17, 2, out var second) ||
+            year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+
+        var at = 19;
+        long ticks = 0;
+        if (text[at] == '.')
+        {
+            var digits = 0;
+            at++;
+            while (at < text.Length && char.IsAsciiDigit(text[at]) && digits < 7)
+            {
+                ticks = (ticks * 10) + (text[at] - '0');
+                digits++;
+                at++;
+            }
+
+            if (digits == 0 || (at < text.Length && char.IsAsciiDigit(text[at])))
+            {
+                return false;
+            }
+
+            for (; digits < 7; digits++)
+            {
+                ticks *= 10;
+            }
+        }
+
+        TimeSpan offset;
+        if (at == text.Length - 1 && text[at] == 'Z')
+        {
+            offset = TimeSpan.Zero;
+        }
+        else if (at == text.Length - 6 && text[at] is '+' or '-' && text[at + 3] == ':' &&
+            TryDigits(text, at + 1, 2, out var offsetHours) && TryDigits(text, at + 4, 2, out var offsetMinutes) && offsetHours <= 14 && offsetMinutes <= 59 &&
+            (offsetHours < 14 || offsetMinutes == 0))
+        {
+            offset = new TimeSpan(offsetHours, offsetMinutes, 0);
+            if (text[at] == '-')
+            {
+                offset = -offset;
+            }
+        }
+        else
+        {
+            return false;
+        }
+
+        var utcTicks = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified).Ticks + ticks - offset.Ticks;
+        if (utcTicks < 0 || utcTicks > DateTime.MaxValue.Ticks)
+        {
+            return false;
+        }
+
+        value = new DateTimeOffset(utcTicks, TimeSpan.Zero);
+        return true;
+    }
+
+    private static bool TryDigits(string text, int start, int count, out int value)
+    {
+        value = 0;
+        for (var i = start; i < start + count; i++)
+        {
+            if (!char.IsAsciiDigit(text[i]))
+            {
+                return false;
+            }
+
+            value = (value * 10) + (text[i] - '0');
+        }
+
+        return true;
+    }
 
     private static void MapGa4Properties(JsonObject? properties)
     {

@@ -166,7 +166,7 @@ internal static class StreamingNormalizer
         var happened = timestamp ?? originalTimestamp;
         var corrected = SegmentNormalizer.Corrected(happened, sentAt, receivedAt);
         messageId ??= SegmentNormalizer.ServerMessageId(receivedAt);
-        var changes = new Changes(type, messageId, corrected.ToString("O", CultureInfo.InvariantCulture), receivedAt.ToString("O", CultureInfo.InvariantCulture),
+        var changes = new Changes(type, messageId, corrected.ToString("O", CultureInfo.InvariantCulture), SegmentNormalizer.ReceivedAtText(receivedAt),
             happened is not null && happened != corrected ? happened.Value.ToString("O", CultureInfo.InvariantCulture) : null, userId, anonymousId);
         var payload = Write(json, changes, seen);
         return (new NormalizedEvent(messageId, type, name, userId, anonymousId, previousId, corrected, receivedAt, payload), writeKey);

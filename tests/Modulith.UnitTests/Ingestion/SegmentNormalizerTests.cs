@@ -71,6 +71,61 @@ public sealed class SegmentNormalizerTests
         Assert.Empty(result.Events);
     }
 
+    [Theory]
+    [InlineData("2026-12-07T11:59:00Z")]
+    [InlineData("2026-12-07T11:59:00.123Z")]
+    [InlineData("2026-12-07T11:59:00.1234567Z")]
+    [InlineData("2026-12-07T11:59:00.5+01:00")]
+    [InlineData("2026-12-07T00:15:00-09:30")]
+    [InlineData("2024-02-29T23:59:59.9999999+14:00")]
+    [InlineData("0001-01-01T00:00:00Z")]
+    [InlineData("9999-12-31T23:59:59.9999999Z")]
+    public void The_usual_timestamp_shape_is_read_at_fixed_places_to_the_instant_the_general_parser_reads(string text)
+    {
+        Assert.True(SegmentNormalizer.TryParseIsoTimestamp(text, out var fast));
+        Assert.True(DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var general));
+        Assert.Equal(general.UtcTicks, fast.UtcTicks);
+        Assert.Equal(general.Offset, fast.Offset);
+    }
+
+    [Theory]
+    [InlineData("2026-12-07T11:59:00")]
+    [InlineData("2026-12-07 11:59:00Z")]
+    [InlineData("2026-12-07T11:59:00z")]
+    [InlineData("2026-12-07T11:59:00.12345678Z")]
+    [InlineData("2026-12-07T11:59:00.Z")]
+    [InlineData("2026-02-30T11:59:00Z")]
+    [InlineData("2026-12-07T24:00:00Z")]
+    [InlineData("2026-12-07T11:59:60Z")]
+    [InlineData("2026-12-07T11:59:00+0100")]
+    [InlineData("2026-12-07T11:59:00+15:00")]
+    [InlineData("0001-01-01T00:00:00+01:00")]
+    [InlineData("9999-12-31T23:59:59-01:00")]
+    [InlineData("Mon, 07 Dec 2026 11:59:00 GMT")]
+    public void Other_timestamp_shapes_go_to_the_general_parser(string text)
+    {
+        Assert.False(SegmentNormalizer.TryParseIsoTimestamp(text, out _));
+    }
+
+    [Fact]
+    public void Random_timestamps_in_the_usual_shape_read_as_the_general_parser_reads_them()
+    {
+        var random = new Random(31);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var at = new DateTime(random.NextInt64(DateTime.MinValue.AddDays(1).Ticks, DateTime.MaxValue.AddDays(-1).Ticks));
+            var fraction = random.Next(8) is var digits and > 0 ? "." + at.ToString(digits == 1 ? "%f" : new string('f', digits), System.Globalization.CultureInfo.InvariantCulture) : "";
+            var offset = random.Next(3) == 0 ? "Z" : $"{(random.Next(2) == 0 ? '+' : '-')}{random.Next(14):D2}:{random.Next(60):D2}";
+            var text = at.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + fraction + offset;
+            Assert.True(SegmentNormalizer.TryParseIsoTimestamp(text, out var fast), text);
+            Assert.True(SegmentNormalizer.TryParseTimestamp(text, out _), text);
+            DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var general);
+            Assert.True(general.UtcTicks == fast.UtcTicks && general.Offset == fast.Offset, $"{text}: {fast:O} against {general:O}");
+        }
+    }
+
     [Fact]
     public void A_track_without_user_or_anonymous_id_is_rejected()
     {

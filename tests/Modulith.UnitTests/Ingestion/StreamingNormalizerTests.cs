@@ -70,6 +70,40 @@ public sealed class StreamingNormalizerTests
         AssertSame(tree, streamed);
     }
 
+    [Theory]
+    [InlineData("""{"batch":[{"type":"track","userId":"u1","event":"x","messageId":"e1"}],"writeKey":"wk_1","sentAt":"2026-12-07T12:00:10Z","extra":{"a":[1,2]}}""")]
+    [InlineData("""{"writeKey":null,"context":null,"sentAt":null,"batch":[{"type":"track","userId":"u1","event":"x","messageId":"e1"},{"type":"track","userId":"  u2 ","event":"y","messageId":"e2"}]}""")]
+    [InlineData("""{"writeKey":7,"batch":[{"type":"nope","userId":"u1","messageId":"e1"}]}""")]
+    [InlineData("""{"batch":[{"type":"track","userId":"u1","event":"x","event":"y"}]}""")]
+    public void A_plain_envelope_is_read_without_the_tree_and_gives_the_tree_paths_result(string json)
+    {
+        var body = Encoding.UTF8.GetBytes(json);
+        Assert.NotNull(StreamingEnvelope.TryRead(body));
+        AssertSame(SegmentNormalizer.NormalizeBatch(body, Now, streaming: false), SegmentNormalizer.NormalizeBatch(body, Now));
+    }
+
+    [Theory]
+    [InlineData("""{"sentAt":"2026-12-07T12:00:10Z"}""")]
+    [InlineData("""{"batch":{}}""")]
+    [InlineData("""{"batch":[]}""")]
+    [InlineData("""{"batch":[{"type":"track","userId":"u1","event":"x","messageId":"x1"},7]}""")]
+    [InlineData("""{"batch":[{"type":"track","userId":"u1","event":"x","messageId":"x1"}],"batch":[]}""")]
+    [InlineData("""{"b\u0061tch":[{"type":"track","userId":"u1","event":"x","messageId":"x1"}]}""")]
+    [InlineData("""{"batch":[{"type":"track","userId":"u1","event":"x","messageId":"x1"}],"writeKey":"wk\u005f1"}""")]
+    [InlineData("""{"batch":[{"type":"track","userId":"u1","event":"x","messageId":"x1"}],"sentAt":"yesterday"}""")]
+    [InlineData("""{"batch":[{"type":"track","userId":"u1","event":"x","messageId":"x1"}],"sentAt":"2026-12-07T12:00:10\u005a"}""")]
+    [InlineData("""{"batch":[{"type":"track","userId":"u1","event":"x","messageId":"x1"}],"context":{"ip":"1.1.1.1"}}""")]
+    [InlineData("""{"batch":[{"type":"track","userId":"u1","event":"x","messageId":"x1"}],"context":"web"}""")]
+    [InlineData("""{"batch":[{"type":"track","userId":"u1","event":"x","messageId":"x1"}]} trailing""")]
+    [InlineData("""{"batch":[{"type":"track","userId":"u1","event":"x","messageId":"x1"}""")]
+    [InlineData("""[{"type":"track","userId":"u1","event":"x","messageId":"x1"}]""")]
+    public void An_unusual_envelope_is_read_as_one_tree(string json)
+    {
+        var body = Encoding.UTF8.GetBytes(json);
+        Assert.Null(StreamingEnvelope.TryRead(body));
+        AssertSame(SegmentNormalizer.NormalizeBatch(body, Now, streaming: false), SegmentNormalizer.NormalizeBatch(body, Now));
+    }
+
     [Fact]
     public void A_batch_with_a_shared_context_is_stored_as_the_tree_path_stores_it()
     {
