@@ -8,7 +8,7 @@ namespace Modulith.Ingestion.EventLog;
 /// <summary>
 /// Rows of <c>events</c> in PostgreSQL's binary COPY format (header, tuples, trailer), written into one pooled buffer that
 /// the caller sends and clears in chunks. Encoding a row here is a few copies; Npgsql's typed importer resolves a converter
-/// and awaits for every field, which cost the host about as much as the rest of the append together.
+/// and awaits for every field (Npgsql fell from 7 % to 3 % of the host's CPU under batched load, docs/performance.md).
 /// </summary>
 internal sealed class PostgresCopyRows : IDisposable
 {

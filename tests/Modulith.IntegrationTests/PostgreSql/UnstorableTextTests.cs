@@ -19,9 +19,7 @@ public sealed class UnstorableTextTests
     [InlineData("postgres")]
     public async Task Unstorable_text_gets_a_400_and_the_requests_sent_beside_it_are_stored(string mode)
     {
-        await using var host = mode == "sqlite"
-            ? TestHost.StartSqlite()
-            : TestHost.StartPostgres(await Postgres.CreateDatabaseAsync(), "text-" + Guid.NewGuid().ToString("N")[..8]);
+        await using var host = await StartAsync(mode);
         var run = Guid.NewGuid().ToString("N")[..8];
         string[] bad =
         [
@@ -69,9 +67,7 @@ public sealed class UnstorableTextTests
     [InlineData("postgres")]
     public async Task Unstorable_text_in_a_management_api_body_gets_a_400_naming_the_field(string mode)
     {
-        await using var host = mode == "sqlite"
-            ? TestHost.StartSqlite()
-            : TestHost.StartPostgres(await Postgres.CreateDatabaseAsync(), "text-" + Guid.NewGuid().ToString("N")[..8]);
+        await using var host = await StartAsync(mode);
         var admin = host.Admin();
 
         (string Body, string Expected)[] refused =
@@ -92,6 +88,9 @@ public sealed class UnstorableTextTests
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal("Café \U0001F600", (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("name").GetString());
     }
+
+    private static async Task<TestHost> StartAsync(string mode) =>
+        mode == "sqlite" ? TestHost.StartSqlite() : TestHost.StartPostgres(await Postgres.CreateDatabaseAsync(), "text-" + Guid.NewGuid().ToString("N")[..8]);
 
     private static Task<HttpResponseMessage> SendBytesAsync(TestHost host, byte[] body)
     {
