@@ -59,6 +59,8 @@ internal static class SegmentNormalizer
     // payload is ever embedded into HTML as it is stored.
     public static readonly JsonSerializerOptions StoredPayload = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+
     public static int PartitionOf(string workspaceId, string key)
     {
         // FNV-1a: stable across processes and versions, which string.GetHashCode is not.
@@ -232,7 +234,7 @@ internal static class SegmentNormalizer
                 continue;
             }
 
-            var message = (JsonObject)JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 })!;
+            var message = (JsonObject)JsonNode.Parse(json, documentOptions: DocumentOptions)!;
             var type = StringOf(message["type"]);
             if (type is null || !Types.Contains(type))
             {
@@ -572,16 +574,8 @@ internal static class SegmentNormalizer
 
                 if (reader.ValueIsEscaped)
                 {
-                    if (rented is null || rented.Length < reader.ValueSpan.Length)
-                    {
-                        if (rented is not null)
-                        {
-                            ArrayPool<byte>.Shared.Return(rented);
-                        }
-
-                        rented = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
-                    }
-
+                    // Unescaped text is never longer than the body it was read from.
+                    rented ??= ArrayPool<byte>.Shared.Rent(json.Length);
                     int length;
                     try
                     {
@@ -674,7 +668,7 @@ internal static class SegmentNormalizer
 
         try
         {
-            var node = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+            var node = JsonNode.Parse(body, documentOptions: DocumentOptions);
             if (node is JsonObject obj)
             {
                 message = obj;

@@ -10,7 +10,6 @@ namespace Modulith.Ingestion.Segment;
 /// </summary>
 internal sealed record StreamingEnvelope(IReadOnlyList<(int Start, int Length)> Messages, DateTimeOffset? SentAt, string? WriteKey)
 {
-    private const int MaxNames = 64;
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
 
     public static StreamingEnvelope? TryRead(ReadOnlySpan<byte> body)
@@ -33,29 +32,17 @@ internal sealed record StreamingEnvelope(IReadOnlyList<(int Start, int Length)> 
             return null;
         }
 
-        Span<int> names = stackalloc int[MaxNames * 2];
+        Span<int> names = stackalloc int[StreamingNormalizer.MaxTopLevelNames * 2];
         var count = 0;
         List<(int Start, int Length)>? messages = null;
         DateTimeOffset? sentAt = null;
         string? writeKey = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueIsEscaped || count == MaxNames)
+            if (!StreamingNormalizer.TryNoteName(body, ref reader, names, ref count))
             {
                 return null;
             }
-
-            for (var i = 0; i < count; i++)
-            {
-                if (body.Slice(names[2 * i], names[(2 * i) + 1]).SequenceEqual(reader.ValueSpan))
-                {
-                    return null;
-                }
-            }
-
-            names[2 * count] = (int)reader.TokenStartIndex + 1;
-            names[(2 * count) + 1] = reader.ValueSpan.Length;
-            count++;
 
             var name = reader.ValueSpan;
             reader.Read();

@@ -13,7 +13,8 @@ namespace Modulith.Ingestion.Segment;
 /// </summary>
 internal static class StreamingNormalizer
 {
-    private const int MaxTopLevelNames = 64;
+    /// <summary>The most top-level names a streamed object may have; more go the tree path.</summary>
+    public const int MaxTopLevelNames = 64;
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = SegmentNormalizer.StoredPayload.Encoder };
 
@@ -75,24 +76,11 @@ internal static class StreamingNormalizer
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueIsEscaped || count == MaxTopLevelNames)
+            if (!TryNoteName(json, ref reader, names, ref count))
             {
                 return null;
             }
 
-            var start = (int)reader.TokenStartIndex + 1;
-            var length = reader.ValueSpan.Length;
-            for (var i = 0; i < count; i++)
-            {
-                if (json.Slice(names[2 * i], names[(2 * i) + 1]).SequenceEqual(reader.ValueSpan))
-                {
-                    return null;
-                }
-            }
-
-            names[2 * count] = start;
-            names[(2 * count) + 1] = length;
-            count++;
             var field = Identify(reader.ValueSpan);
             seen |= 1L << (int)field;
             reader.Read();
@@ -314,6 +302,32 @@ internal static class StreamingNormalizer
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>
+    /// Notes the property name under the reader among an object's top-level names (start and length in <paramref name="json"/>,
+    /// two entries each). False when the streaming paths leave the object to the tree: an escaped name, which they do not
+    /// compare, one given before, which the tree reports, or more than <see cref="MaxTopLevelNames"/>.
+    /// </summary>
+    public static bool TryNoteName(ReadOnlySpan<byte> json, ref Utf8JsonReader reader, scoped Span<int> names, ref int count)
+    {
+        if (reader.ValueIsEscaped || count == MaxTopLevelNames)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            if (json.Slice(names[2 * i], names[(2 * i) + 1]).SequenceEqual(reader.ValueSpan))
+            {
+                return false;
+            }
+        }
+
+        names[2 * count] = (int)reader.TokenStartIndex + 1;
+        names[(2 * count) + 1] = reader.ValueSpan.Length;
+        count++;
+        return true;
     }
 
     private static bool TryId(ref Utf8JsonReader reader, out string? value)
